@@ -1,0 +1,85 @@
+import { awscdk, javascript } from 'projen';
+
+// The handler's SDK is pinned exactly: it is bundled into the shipped asset, so the version users
+// deploy is the version we tested, whatever their own lockfile says.
+const CHIME_SDK_VOICE_VERSION = '3.1142.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-chime-voice-connector-groups',
+  packageName: 'cdk-chime-voice-connector-groups',
+  description:
+    'Declare Amazon Chime SDK Voice phone-number bindings to Voice Connector groups in AWS CDK, reconciled at deploy time.',
+  author: 'cdk-chime-voice-connector-groups maintainers',
+  authorAddress: 'maintainers@example.com',
+  repositoryUrl: 'https://github.com/cdk-chime-voice-connector-groups/cdk-chime-voice-connector-groups.git',
+  license: 'Apache-2.0',
+  keywords: ['cdk', 'aws-cdk', 'chime', 'chime-sdk-voice', 'voice-connector', 'phone-numbers', 'telephony'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  // 2.189.1 is the first release line with everything the construct uses: Runtime.NODEJS_22_X (2.168.0)
+  // and the Provider framework's frameworkOnEventRole / frameworkCompleteAndTimeoutRole props (2.181.0).
+  cdkVersion: '2.189.1',
+  constructsVersion: '10.4.2',
+  jsiiVersion: '~6.0.0',
+
+  devDeps: [
+    `@aws-sdk/client-chime-sdk-voice@${CHIME_SDK_VOICE_VERSION}`,
+    '@smithy/util-retry',
+    '@types/aws-lambda',
+    'aws-sdk-client-mock@^4.1.0',
+    'aws-sdk-client-mock-jest@^4.1.0',
+    'esbuild@^0.28.2',
+  ],
+
+  tsconfigDev: {
+    include: ['lambda/**/*.ts', 'test/**/*.ts'],
+    compilerOptions: {},
+  },
+
+  jestOptions: {
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/assets/'],
+    },
+  },
+
+  githubOptions: { mergify: false },
+  buildWorkflow: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+});
+
+// The reconciling handler is bundled once, at build time, into an asset directory that ships in the npm
+// package. Users never run esbuild: the construct points a lambda.Code.fromAsset at this folder.
+const bundle = project.addTask('bundle', {
+  description: 'Bundle the reconciling Lambda handler (lambda/) into assets/phone-numbers-handler',
+  exec: [
+    'esbuild lambda/index.ts',
+    '--bundle',
+    '--minify',
+    '--platform=node',
+    '--target=node22',
+    '--format=cjs',
+    '--legal-comments=none',
+    '--outfile=assets/phone-numbers-handler/index.js',
+  ].join(' '),
+});
+project.preCompileTask.spawn(bundle);
+// `npx projen test` must work on a fresh clone: the synth tests need the bundled asset.
+project.testTask.prependSpawn(bundle);
+
+project.addTask('emulator', {
+  description: 'Start the local Chime SDK Voice emulator and print its URL',
+  exec: 'ts-node --project test/tsconfig.json test/emulator/cli.ts',
+  receiveArgs: true,
+});
+
+project.gitignore.exclude('/assets/');
+project.npmignore?.exclude('/lambda/');
+project.npmignore?.include('/assets/');
+project.eslint?.addLintPattern('lambda');
+
+project.synth();
