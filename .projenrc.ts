@@ -26,6 +26,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   devDeps: [
     `@aws-sdk/client-chime-sdk-voice@${CHIME_SDK_VOICE_VERSION}`,
+    '@smithy/types',
     '@smithy/util-retry',
     '@types/aws-lambda',
     'aws-sdk-client-mock@^4.1.0',
@@ -34,7 +35,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 
   tsconfigDev: {
-    include: ['lambda/**/*.ts', 'test/**/*.ts'],
+    include: ['../lambda/**/*.ts', '../src/**/*.ts'],
     compilerOptions: {},
   },
 

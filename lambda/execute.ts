@@ -1,0 +1,275 @@
+import {
+  AssociatePhoneNumbersWithVoiceConnectorCommand,
+  AssociatePhoneNumbersWithVoiceConnectorGroupCommand,
+  BadRequestException,
+  ChimeSDKVoiceClient,
+  DisassociatePhoneNumbersFromVoiceConnectorGroupCommand,
+  type PhoneNumberError,
+} from '@aws-sdk/client-chime-sdk-voice';
+import { normalizeE164 } from '../src/binding-properties';
+import type { Logger } from './log';
+import { lookupOwners } from './observe';
+import type { Owner, Step } from './plan';
+import { chunk, mapWithConcurrency } from './pool';
+
+/** Per-number error codes that say "try again later" rather than "this cannot work". */
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set(['Throttled', 'Throttling', 'ServiceFailure', 'ServiceUnavailable']);
+
+/** Code recorded for numbers the handler never got to because the Lambda was running out of time. */
+export const OUT_OF_TIME = 'OutOfTime';
+
+export interface ExecutorOptions {
+  /** Numbers per association call; shrinks by itself if the service rejects a list as too long. */
+  readonly batchSize: number;
+  /** Association calls in flight at once. */
+  readonly concurrency: number;
+  /** Calls per number before a transient per-number error counts as a failure. */
+  readonly numberAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Epoch ms after which no new call starts. */
+  readonly deadline: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+  readonly log: Logger;
+}
+
+export interface NumberFailure {
+  readonly number: string;
+  readonly groupId: string;
+  readonly action: 'associate' | 'disassociate' | 'restore';
+  readonly code: string;
+  readonly message: string;
+  /** Where the number is bound, when that explains the failure. */
+  readonly owner?: Owner;
+}
+
+/** One change that succeeded, with what is needed to undo it. */
+export type JournalEntry =
+  | { readonly kind: 'associated'; readonly groupId: string; readonly number: string; readonly prior?: Owner }
+  | { readonly kind: 'disassociated'; readonly groupId: string; readonly number: string };
+
+export interface Execution {
+  readonly journal: readonly JournalEntry[];
+  readonly failures: readonly NumberFailure[];
+}
+
+interface CallResult {
+  readonly succeeded: string[];
+  readonly failed: NumberFailure[];
+}
+
+type Target = { readonly kind: 'group' | 'voiceConnector'; readonly id: string };
+
+/** Applies a plan's steps with batching, bounded concurrency and per-number retries, journaling each change. */
+export class Executor {
+  private batchSize: number;
+
+  constructor(private readonly client: ChimeSDKVoiceClient, private readonly options: ExecutorOptions) {
+    this.batchSize = options.batchSize;
+  }
+
+  /** Runs the steps in order and stops after the first step that has failures. */
+  public async run(steps: readonly Step[]): Promise<Execution> {
+    const journal: JournalEntry[] = [];
+    for (const step of steps) {
+      const failures = step.kind === 'associate'
+        ? await this.associateStep(step, journal)
+        : await this.disassociateStep(step.groupId, step.numbers, journal);
+      if (failures.length > 0) {
+        return { journal, failures: await this.explain(failures) };
+      }
+    }
+    return { journal, failures: [] };
+  }
+
+  /** Reverts journaled changes, newest first; returns what could not be reverted. */
+  public async undo(journal: readonly JournalEntry[]): Promise<NumberFailure[]> {
+    const unbind = new Map<string, string[]>();
+    const giveBack = new Map<string, { target: Target; numbers: string[] }>();
+    const rebind = new Map<string, string[]>();
+    for (const entry of [...journal].reverse()) {
+      if (entry.kind === 'disassociated') {
+        push(rebind, entry.groupId, entry.number);
+      } else if (entry.prior) {
+        const key = `${entry.prior.kind}:${entry.prior.id}`;
+        const bucket = giveBack.get(key) ?? { target: entry.prior, numbers: [] };
+        bucket.numbers.push(entry.number);
+        giveBack.set(key, bucket);
+      } else {
+        push(unbind, entry.groupId, entry.number);
+      }
+    }
+
+    const failed: NumberFailure[] = [];
+    for (const [groupId, numbers] of unbind) {
+      failed.push(...(await this.disassociateStep(groupId, numbers, [])));
+    }
+    for (const { target, numbers } of giveBack.values()) {
+      failed.push(...(await this.batched(numbers, (batch) => this.associateCall(target, batch, true), target.id, 'restore')).failed);
+    }
+    for (const [groupId, numbers] of rebind) {
+      failed.push(...(await this.batched(numbers, (batch) => this.associateCall({ kind: 'group', id: groupId }, batch, false), groupId, 'restore')).failed);
+    }
+    return failed;
+  }
+
+  private async associateStep(step: Extract<Step, { kind: 'associate' }>, journal: JournalEntry[]): Promise<NumberFailure[]> {
+    const target: Target = { kind: 'group', id: step.groupId };
+    const forced = step.force === 'ours';
+    const first = await this.batched(step.numbers, (batch) => this.associateCall(target, batch, forced), step.groupId, 'associate');
+    for (const number of first.succeeded) {
+      journal.push({ kind: 'associated', groupId: step.groupId, number, prior: step.from });
+    }
+    if (step.force !== 'take') {
+      return first.failed;
+    }
+
+    // forceAssociate: only the numbers the polite call could not take are forced, each with its owner
+    // recorded first so that a failure later in this deployment can hand it back.
+    const contested = first.failed.filter((f) => f.code === 'PhoneNumberAssociationsExist').map((f) => f.number);
+    const otherFailures = first.failed.filter((f) => f.code !== 'PhoneNumberAssociationsExist');
+    if (contested.length === 0) {
+      return otherFailures;
+    }
+    const owners = await lookupOwners(this.client, contested, this.options.concurrency);
+    const second = await this.batched(contested, (batch) => this.associateCall(target, batch, true), step.groupId, 'associate');
+    for (const number of second.succeeded) {
+      journal.push({ kind: 'associated', groupId: step.groupId, number, prior: owners.get(number) });
+    }
+    return [...otherFailures, ...second.failed];
+  }
+
+  private async disassociateStep(groupId: string, numbers: readonly string[], journal: JournalEntry[]): Promise<NumberFailure[]> {
+    const result = await this.batched(numbers, (batch) => this.disassociateCall(groupId, batch), groupId, 'disassociate');
+    for (const number of result.succeeded) {
+      journal.push({ kind: 'disassociated', groupId, number });
+    }
+    // NotFound here means the number is no longer on the group (unbound by hand, or a repeated event):
+    // the goal is reached, and there is nothing of ours to restore.
+    return result.failed.filter((f) => f.code !== 'NotFound');
+  }
+
+  private async batched(
+    numbers: readonly string[],
+    call: (batch: string[]) => Promise<PhoneNumberError[]>,
+    groupId: string,
+    action: NumberFailure['action'],
+  ): Promise<CallResult> {
+    const results = await mapWithConcurrency(chunk(numbers, this.batchSize), this.options.concurrency, (batch) =>
+      this.callWithRetries(batch, call, groupId, action));
+    return { succeeded: results.flatMap((r) => r.succeeded), failed: results.flatMap((r) => r.failed) };
+  }
+
+  /**
+   * One logical call for a batch: numbers that fail with a transient per-number code are sent again
+   * (exponential backoff, full jitter) until they succeed, fail for good, run out of attempts or time.
+   * A list the service rejects as a whole with BadRequest is split in half, and the batch size for
+   * the rest of the invocation shrinks with it.
+   */
+  private async callWithRetries(
+    numbers: string[],
+    call: (batch: string[]) => Promise<PhoneNumberError[]>,
+    groupId: string,
+    action: NumberFailure['action'],
+  ): Promise<CallResult> {
+    const succeeded: string[] = [];
+    const failed: NumberFailure[] = [];
+    let pending = numbers;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (Date.now() >= this.options.deadline()) {
+        failed.push(...pending.map((number) => outOfTime(number, groupId, action)));
+        break;
+      }
+      let errors: PhoneNumberError[];
+      try {
+        errors = await call(pending);
+      } catch (error) {
+        if (error instanceof BadRequestException && pending.length > 1) {
+          const half = Math.ceil(pending.length / 2);
+          this.batchSize = Math.min(this.batchSize, half);
+          this.options.log.warn('list rejected as a whole; splitting it', { groupId, size: pending.length, batchSize: this.batchSize });
+          const [left, right] = [pending.slice(0, half), pending.slice(half)];
+          const parts = [await this.callWithRetries(left, call, groupId, action), await this.callWithRetries(right, call, groupId, action)];
+          succeeded.push(...parts.flatMap((p) => p.succeeded));
+          failed.push(...parts.flatMap((p) => p.failed));
+          break;
+        }
+        const { name, message } = error as Error;
+        failed.push(...pending.map((number) => ({ number, groupId, action, code: name ?? 'Error', message: message ?? String(error) })));
+        break;
+      }
+
+      const byNumber = new Map(errors.filter((e) => e.PhoneNumberId).map((e) => [normalizeE164(e.PhoneNumberId!), e]));
+      const retry: string[] = [];
+      for (const number of pending) {
+        const error = byNumber.get(number);
+        if (!error) {
+          succeeded.push(number);
+        } else if (TRANSIENT_CODES.has(error.ErrorCode ?? '') && attempt < this.options.numberAttempts) {
+          retry.push(number);
+        } else {
+          failed.push({ number, groupId, action, code: error.ErrorCode ?? 'Unknown', message: error.ErrorMessage ?? '' });
+        }
+      }
+      pending = retry;
+      if (pending.length > 0) {
+        const ceiling = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** attempt);
+        const delay = Math.floor(this.options.random() * ceiling);
+        if (Date.now() + delay >= this.options.deadline()) {
+          failed.push(...pending.map((number) => outOfTime(number, groupId, action)));
+          break;
+        }
+        this.options.log.debug('retrying numbers after a transient per-number error', { groupId, count: pending.length, attempt, delay });
+        await this.options.sleep(delay);
+      }
+    }
+    return { succeeded, failed };
+  }
+
+  private async associateCall(target: Target, numbers: string[], force: boolean): Promise<PhoneNumberError[]> {
+    const response = target.kind === 'group'
+      ? await this.client.send(new AssociatePhoneNumbersWithVoiceConnectorGroupCommand({
+        VoiceConnectorGroupId: target.id,
+        E164PhoneNumbers: numbers,
+        ForceAssociate: force,
+      }))
+      : await this.client.send(new AssociatePhoneNumbersWithVoiceConnectorCommand({
+        VoiceConnectorId: target.id,
+        E164PhoneNumbers: numbers,
+        ForceAssociate: force,
+      }));
+    return response.PhoneNumberErrors ?? [];
+  }
+
+  private async disassociateCall(groupId: string, numbers: string[]): Promise<PhoneNumberError[]> {
+    const response = await this.client.send(new DisassociatePhoneNumbersFromVoiceConnectorGroupCommand({
+      VoiceConnectorGroupId: groupId,
+      E164PhoneNumbers: numbers,
+    }));
+    return response.PhoneNumberErrors ?? [];
+  }
+
+  /** Adds the current owner to failures caused by an existing association, so the message can name it. */
+  private async explain(failures: NumberFailure[]): Promise<NumberFailure[]> {
+    const contested = failures.filter((f) => f.code === 'PhoneNumberAssociationsExist').map((f) => f.number);
+    if (contested.length === 0) return failures;
+    try {
+      const owners = await lookupOwners(this.client, contested, this.options.concurrency);
+      return failures.map((f) => (owners.has(f.number) ? { ...f, owner: owners.get(f.number) } : f));
+    } catch (error) {
+      this.options.log.warn('could not look up who holds the contested numbers', { error: (error as Error).name });
+      return failures;
+    }
+  }
+}
+
+function outOfTime(number: string, groupId: string, action: NumberFailure['action']): NumberFailure {
+  return { number, groupId, action, code: OUT_OF_TIME, message: 'the handler stopped before this number so it could undo its work within the Lambda timeout' };
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key) ?? [];
+  list.push(value);
+  map.set(key, list);
+}

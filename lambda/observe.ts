@@ -1,0 +1,106 @@
+import {
+  ChimeSDKVoiceClient,
+  GetPhoneNumberCommand,
+  ListPhoneNumbersCommand,
+  NotFoundException,
+  PhoneNumberAssociationName,
+  type PhoneNumber,
+} from '@aws-sdk/client-chime-sdk-voice';
+import { normalizeE164 } from '../src/binding-properties';
+import type { GroupObservation, Observations, Owner, ReadRequest } from './plan';
+import { mapWithConcurrency } from './pool';
+
+/** The largest page ListPhoneNumbers serves. */
+export const LIST_PAGE_SIZE = 100;
+
+/**
+ * Reads the current bindings the plan needs, with as few calls as possible: one paged listing of the
+ * group costs ceil(bound / 100) calls, one GetPhoneNumber per number costs one call each, so an update
+ * touching a handful of numbers on a large group reads just those numbers.
+ */
+export async function observeGroups(
+  client: ChimeSDKVoiceClient,
+  reads: readonly ReadRequest[],
+  concurrency: number,
+): Promise<Observations> {
+  const observations = new Map<string, GroupObservation>();
+  for (const request of reads) {
+    const perNumberIsCheaper = request.numbers.size <= Math.ceil(request.declaredCount / LIST_PAGE_SIZE);
+    observations.set(
+      request.groupId,
+      perNumberIsCheaper
+        ? await readNumbers(client, request.groupId, [...request.numbers], concurrency)
+        : await listGroup(client, request.groupId),
+    );
+  }
+  return observations;
+}
+
+async function listGroup(client: ChimeSDKVoiceClient, groupId: string): Promise<GroupObservation> {
+  const bound = new Set<string>();
+  let nextToken: string | undefined;
+  do {
+    let page;
+    try {
+      page = await client.send(new ListPhoneNumbersCommand({
+        FilterName: 'VoiceConnectorGroupId',
+        FilterValue: groupId,
+        MaxResults: LIST_PAGE_SIZE,
+        NextToken: nextToken,
+      }));
+    } catch (error) {
+      if (error instanceof NotFoundException) {
+        return { exists: false, bound };
+      }
+      throw error;
+    }
+    for (const number of page.PhoneNumbers ?? []) {
+      const e164 = e164Of(number);
+      if (e164 && ownerOf(number)?.id === groupId) {
+        bound.add(e164);
+      }
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return { exists: true, bound };
+}
+
+async function readNumbers(client: ChimeSDKVoiceClient, groupId: string, numbers: string[], concurrency: number): Promise<GroupObservation> {
+  const owners = await lookupOwners(client, numbers, concurrency);
+  const bound = new Set(numbers.filter((n) => {
+    const owner = owners.get(n);
+    return owner?.kind === 'group' && owner.id === groupId;
+  }));
+  // Per-number reads cannot tell whether the group exists; an association call to a missing group
+  // answers NotFoundException, which the executor reports with the group's id.
+  return { exists: true, bound };
+}
+
+/** Current owner of each number; absent from the map when the number is unbound or not in the inventory. */
+export async function lookupOwners(client: ChimeSDKVoiceClient, numbers: readonly string[], concurrency: number): Promise<Map<string, Owner>> {
+  const owners = new Map<string, Owner>();
+  await mapWithConcurrency(numbers, concurrency, async (number) => {
+    try {
+      const { PhoneNumber: found } = await client.send(new GetPhoneNumberCommand({ PhoneNumberId: number }));
+      const owner = found && ownerOf(found);
+      if (owner) owners.set(number, owner);
+    } catch (error) {
+      if (!(error instanceof NotFoundException)) throw error;
+    }
+  });
+  return owners;
+}
+
+function e164Of(number: PhoneNumber): string | undefined {
+  const raw = number.E164PhoneNumber ?? number.PhoneNumberId;
+  return raw ? normalizeE164(raw) : undefined;
+}
+
+function ownerOf(number: PhoneNumber): Owner | undefined {
+  for (const association of number.Associations ?? []) {
+    if (!association.Value) continue;
+    if (association.Name === PhoneNumberAssociationName.VoiceConnectorGroupId) return { kind: 'group', id: association.Value };
+    if (association.Name === PhoneNumberAssociationName.VoiceConnectorId) return { kind: 'voiceConnector', id: association.Value };
+  }
+  return undefined;
+}

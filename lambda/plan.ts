@@ -1,0 +1,201 @@
+import type { BindingRequest, BindingSpec } from './request';
+
+/** Who held a number before this handler moved it, so a failed attempt can give it back. */
+export type Owner =
+  | { readonly kind: 'group'; readonly id: string }
+  | { readonly kind: 'voiceConnector'; readonly id: string };
+
+/**
+ * How an association step treats numbers bound elsewhere:
+ * - `never`: leave them; the service reports PhoneNumberAssociationsExist and the step fails.
+ * - `ours`: they sit on this resource's previous group, so they are moved without asking.
+ * - `take`: the user set forceAssociate; ask politely first, then look up each contested number's
+ *   owner and force it over, remembering the owner so a failure can put it back.
+ */
+export type ForceMode = 'never' | 'ours' | 'take';
+
+export type Step =
+  | {
+    readonly kind: 'associate';
+    readonly groupId: string;
+    readonly numbers: readonly string[];
+    readonly force: ForceMode;
+    /** Owner before the move, known up front for `ours`. */
+    readonly from?: Owner;
+  }
+  | { readonly kind: 'disassociate'; readonly groupId: string; readonly numbers: readonly string[] };
+
+/** Everything the handler will change, computed before the first write. */
+export interface Plan {
+  readonly physicalId: string;
+  readonly groupId: string;
+  readonly declared: number;
+  /** Declared numbers that need no call: already in the wanted state. */
+  readonly unchanged: number;
+  readonly steps: readonly Step[];
+}
+
+/** Which numbers' bindings must be known, per group, before planning. */
+export interface ReadRequest {
+  readonly groupId: string;
+  readonly numbers: ReadonlySet<string>;
+  /** How many numbers the resource declares: the reader weighs one list of the group against per-number reads. */
+  readonly declaredCount: number;
+}
+
+/** What a read found: whether the group exists, and which of the asked-about numbers are bound to it. */
+export interface GroupObservation {
+  readonly exists: boolean;
+  readonly bound: ReadonlySet<string>;
+}
+
+export type Observations = ReadonlyMap<string, GroupObservation>;
+
+/** Raised when the plan cannot be made: the message is for the person running the deployment. */
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+/**
+ * Physical id of a binding resource. It embeds the group so that a group change yields a new id (and
+ * CloudFormation sends the old id's Delete), and the logical id so that two resources on one group differ.
+ */
+export function physicalIdFor(groupId: string, logicalId: string): string {
+  return `${groupId}/${logicalId}`;
+}
+
+export function requiredReads(request: BindingRequest): ReadRequest[] {
+  switch (request.type) {
+    case 'Create':
+      return [read(request.desired.groupId, request.desired.numbers, request.desired)];
+    case 'Delete':
+      return request.previous ? [read(request.previous.groupId, request.previous.numbers, request.previous)] : [];
+    case 'Update': {
+      const { desired, previous } = request;
+      if (previous && previous.groupId !== desired.groupId) {
+        return [read(desired.groupId, desired.numbers, desired), read(previous.groupId, previous.numbers, previous)];
+      }
+      const { added, removed } = diff(desired, previous);
+      const touched = [...added, ...removed];
+      return touched.length === 0 ? [] : [read(desired.groupId, touched, desired)];
+    }
+  }
+}
+
+/**
+ * Computes the changes that take the observed bindings to the declared ones. Pure: the same request and
+ * observations always give the same plan, which is what makes a repeated event harmless.
+ */
+export function planChanges(request: BindingRequest, observations: Observations): Plan {
+  switch (request.type) {
+    case 'Create':
+      return planBind(request.desired, request.desired.numbers, observe(observations, request.desired.groupId, true), physicalIdFor(request.desired.groupId, request.logicalId));
+    case 'Delete':
+      return planDelete(request.physicalId, request.previous, observations);
+    case 'Update': {
+      const { desired, previous } = request;
+      if (previous && previous.groupId !== desired.groupId) {
+        return planGroupChange(desired, previous, observations, physicalIdFor(desired.groupId, request.logicalId));
+      }
+      const { added, removed } = diff(desired, previous);
+      if (added.length === 0 && removed.length === 0) {
+        return { physicalId: request.physicalId, groupId: desired.groupId, declared: desired.numbers.length, unchanged: desired.numbers.length, steps: [] };
+      }
+      const group = observe(observations, desired.groupId, true);
+      const bind = planBind(desired, added, group, request.physicalId);
+      const unbind = removed.filter((n) => group.bound.has(n));
+      return {
+        ...bind,
+        unchanged: desired.numbers.length - countNumbers(bind.steps),
+        steps: unbind.length > 0 ? [...bind.steps, { kind: 'disassociate', groupId: desired.groupId, numbers: unbind }] : bind.steps,
+      };
+    }
+  }
+}
+
+function planBind(desired: BindingSpec, candidates: readonly string[], group: GroupObservation, physicalId: string): Plan {
+  const toBind = candidates.filter((n) => !group.bound.has(n));
+  return {
+    physicalId,
+    groupId: desired.groupId,
+    declared: desired.numbers.length,
+    unchanged: desired.numbers.length - toBind.length,
+    steps: toBind.length > 0 ? [{ kind: 'associate', groupId: desired.groupId, numbers: toBind, force: desired.forceAssociate ? 'take' : 'never' }] : [],
+  };
+}
+
+function planGroupChange(desired: BindingSpec, previous: BindingSpec, observations: Observations, physicalId: string): Plan {
+  const target = observe(observations, desired.groupId, true);
+  const source = observe(observations, previous.groupId, false);
+  const ours = new Set(previous.numbers.filter((n) => source.bound.has(n)));
+  const toBind = desired.numbers.filter((n) => !target.bound.has(n));
+  const moves = toBind.filter((n) => ours.has(n));
+  const fresh = toBind.filter((n) => !ours.has(n));
+  const wanted = new Set(desired.numbers);
+  const leftovers = [...ours].filter((n) => !wanted.has(n));
+
+  const steps: Step[] = [];
+  if (moves.length > 0) {
+    steps.push({ kind: 'associate', groupId: desired.groupId, numbers: moves, force: 'ours', from: { kind: 'group', id: previous.groupId } });
+  }
+  if (fresh.length > 0) {
+    steps.push({ kind: 'associate', groupId: desired.groupId, numbers: fresh, force: desired.forceAssociate ? 'take' : 'never' });
+  }
+  if (leftovers.length > 0) {
+    steps.push({ kind: 'disassociate', groupId: previous.groupId, numbers: leftovers });
+  }
+  return { physicalId, groupId: desired.groupId, declared: desired.numbers.length, unchanged: desired.numbers.length - toBind.length, steps };
+}
+
+function planDelete(physicalId: string, previous: BindingSpec | undefined, observations: Observations): Plan {
+  if (!previous) {
+    return { physicalId, groupId: '', declared: 0, unchanged: 0, steps: [] };
+  }
+  const group = observe(observations, previous.groupId, false);
+  const unbind = previous.numbers.filter((n) => group.bound.has(n));
+  return {
+    physicalId,
+    groupId: previous.groupId,
+    declared: previous.numbers.length,
+    unchanged: previous.numbers.length - unbind.length,
+    steps: unbind.length > 0 ? [{ kind: 'disassociate', groupId: previous.groupId, numbers: unbind }] : [],
+  };
+}
+
+/**
+ * Numbers added and removed by an update on one group. A removed number that a sibling resource now
+ * declares has moved within the stack in this deploy: it stays bound, whichever resource runs first.
+ */
+function diff(desired: BindingSpec, previous: BindingSpec | undefined): { added: string[]; removed: string[] } {
+  const before = new Set(previous?.numbers ?? []);
+  const after = new Set(desired.numbers);
+  return {
+    added: desired.numbers.filter((n) => !before.has(n)),
+    removed: [...before].filter((n) => !after.has(n) && !desired.peerNumbers.has(n)),
+  };
+}
+
+function observe(observations: Observations, groupId: string, mustExist: boolean): GroupObservation {
+  const found = observations.get(groupId);
+  if (!found) {
+    throw new Error(`internal: group ${groupId} was not read before planning`);
+  }
+  if (mustExist && !found.exists) {
+    throw new PlanError(
+      `Voice connector group ${groupId} does not exist in this account and region. ` +
+      'Check voiceConnectorGroupId, and that the stack deploys to the region where the group was created.',
+    );
+  }
+  return found;
+}
+
+function read(groupId: string, numbers: readonly string[], spec: BindingSpec): ReadRequest {
+  return { groupId, numbers: new Set(numbers), declaredCount: spec.numbers.length };
+}
+
+function countNumbers(steps: readonly Step[]): number {
+  return steps.filter((s) => s.kind === 'associate').reduce((sum, s) => sum + s.numbers.length, 0);
+}

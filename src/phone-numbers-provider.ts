@@ -1,0 +1,100 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+
+/**
+ * Chime SDK Voice actions the handler calls. None of them has a resource type, so `Resource: "*"` is the
+ * narrowest grant IAM allows. AssociatePhoneNumbersWithVoiceConnector is only used to hand a number back
+ * to the single voice connector it was taken from, when a deployment with forceAssociate fails.
+ */
+export const HANDLER_ACTIONS: readonly string[] = [
+  'chime:AssociatePhoneNumbersWithVoiceConnectorGroup',
+  'chime:DisassociatePhoneNumbersFromVoiceConnectorGroup',
+  'chime:AssociatePhoneNumbersWithVoiceConnector',
+  'chime:GetPhoneNumber',
+  'chime:ListPhoneNumbers',
+];
+
+/** Context key that overrides how many numbers the handler sends per association call. */
+export const BATCH_SIZE_CONTEXT = 'cdk-chime-voice-connector-groups:batchSize';
+
+/** Where the build puts the bundled handler: beside `lib/` in the package, beside `src/` in the repository. */
+const HANDLER_ASSET = path.join(__dirname, '..', 'assets', 'phone-numbers-handler');
+
+/**
+ * The stack-wide singleton behind every `VoiceConnectorGroupPhoneNumbers`: one handler function, one
+ * Provider framework. Its id is part of every binding resource's service token, so it never changes.
+ */
+export class PhoneNumbersProvider extends Construct {
+  public static readonly ID = 'VoiceConnectorGroupPhoneNumbersProvider';
+
+  public static getOrCreate(stack: Stack): PhoneNumbersProvider {
+    return (stack.node.tryFindChild(PhoneNumbersProvider.ID) as PhoneNumbersProvider | undefined) ?? new PhoneNumbersProvider(stack, PhoneNumbersProvider.ID);
+  }
+
+  public readonly serviceToken: string;
+  public readonly handler: lambda.Function;
+
+  private constructor(scope: Stack, id: string) {
+    super(scope, id);
+    if (!fs.existsSync(path.join(HANDLER_ASSET, 'index.js'))) {
+      throw new Error(
+        `The bundled handler is missing at ${HANDLER_ASSET}. In a clone of the repository, run 'npx projen bundle' ` +
+        '(or any build or test task); an installed package ships it, so reinstall cdk-chime-voice-connector-groups.',
+      );
+    }
+
+    const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    const role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Reconciles Chime SDK Voice phone-number bindings for cdk-chime-voice-connector-groups',
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...HANDLER_ACTIONS], resources: ['*'] }));
+    handlerLogs.grantWrite(role);
+
+    this.handler = new lambda.Function(this, 'Handler', {
+      description: 'cdk-chime-voice-connector-groups: binds phone numbers to voice connector groups',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      code: lambda.Code.fromAsset(HANDLER_ASSET),
+      handler: 'index.handler',
+      role,
+      logGroup: handlerLogs,
+      // The work is network-bound; 256 MB holds the SDK and 5,000-number plans with room to spare.
+      memorySize: 256,
+      // Long enough for thousands of numbers against a throttled API, with a third kept back for undoing
+      // a failed attempt; well inside the Provider framework's 15-minute onEvent limit.
+      timeout: Duration.minutes(10),
+      environment: this.environment(),
+    });
+
+    const frameworkLogs = new logs.LogGroup(this, 'FrameworkLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    const frameworkRole = new iam.Role(this, 'FrameworkRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Provider framework for cdk-chime-voice-connector-groups: invokes the handler',
+    });
+    frameworkLogs.grantWrite(frameworkRole);
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: this.handler,
+      logGroup: frameworkLogs,
+      frameworkOnEventRole: frameworkRole,
+    });
+    this.serviceToken = provider.serviceToken;
+  }
+
+  private environment(): Record<string, string> {
+    const batchSize = this.node.tryGetContext(BATCH_SIZE_CONTEXT);
+    if (batchSize === undefined) return {};
+    const value = Number(batchSize);
+    if (!Number.isInteger(value) || value < 1 || value > 100) {
+      throw new Error(`Context ${BATCH_SIZE_CONTEXT}=${JSON.stringify(batchSize)} must be an integer from 1 to 100.`);
+    }
+    return { BATCH_SIZE: String(value) };
+  }
+}
