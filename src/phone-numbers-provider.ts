@@ -34,7 +34,8 @@ export class PhoneNumbersProvider extends Construct {
   public static readonly ID = 'VoiceConnectorGroupPhoneNumbersProvider';
 
   public static getOrCreate(stack: Stack): PhoneNumbersProvider {
-    return (stack.node.tryFindChild(PhoneNumbersProvider.ID) as PhoneNumbersProvider | undefined) ?? new PhoneNumbersProvider(stack, PhoneNumbersProvider.ID);
+    const existing = stack.node.tryFindChild(PhoneNumbersProvider.ID) as PhoneNumbersProvider | undefined;
+    return existing ?? new PhoneNumbersProvider(stack, PhoneNumbersProvider.ID);
   }
 
   public readonly serviceToken: string;
@@ -91,7 +92,10 @@ export class PhoneNumbersProvider extends Construct {
   private environment(): Record<string, string> {
     const batchSize = this.node.tryGetContext(BATCH_SIZE_CONTEXT);
     if (batchSize === undefined) return {};
-    const value = Number(batchSize);
+    // Only a number (cdk.json) or a string of decimal digits (`-c key=25`): Number() alone would also
+    // accept true (1), [5], '0x10' and '1e1'.
+    const value = typeof batchSize === 'number' ? batchSize
+      : typeof batchSize === 'string' && /^\d+$/.test(batchSize.trim()) ? Number(batchSize) : NaN;
     if (!Number.isInteger(value) || value < 1 || value > 100) {
       throw new Error(`Context ${BATCH_SIZE_CONTEXT}=${JSON.stringify(batchSize)} must be an integer from 1 to 100.`);
     }
