@@ -1,5 +1,5 @@
 import { CustomResource, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { BINDING_RESOURCE_TYPE, E164_PATTERN, Prop, SCHEMA_VERSION, normalizeE164, type BindingResourceProperties } from './binding-properties';
 import { PhoneNumbersProvider } from './phone-numbers-provider';
 
@@ -56,6 +56,9 @@ export class VoiceConnectorGroupPhoneNumbers extends Construct {
   /** Instances per stack, so that each can find its siblings on the same group without walking the tree. */
   private static readonly byStack = new WeakMap<Stack, VoiceConnectorGroupPhoneNumbers[]>();
 
+  /** Construct path that declared each number, per app: two declarations of one number would fight at deploy time. */
+  private static readonly declarations = new WeakMap<IConstruct, Map<string, string>>();
+
   /** Id of the voice connector group the numbers are bound to. */
   public readonly voiceConnectorGroupId: string;
 
@@ -67,6 +70,7 @@ export class VoiceConnectorGroupPhoneNumbers extends Construct {
 
     this.voiceConnectorGroupId = validateGroupId(this, props.voiceConnectorGroupId);
     this.phoneNumbers = validatePhoneNumbers(this, props.phoneNumbers);
+    this.claimNumbers();
 
     const stack = Stack.of(this);
     const provider = PhoneNumbersProvider.getOrCreate(stack);
@@ -88,6 +92,23 @@ export class VoiceConnectorGroupPhoneNumbers extends Construct {
       properties,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
+  }
+
+  private claimNumbers(): void {
+    const root = this.node.root;
+    const declared = VoiceConnectorGroupPhoneNumbers.declarations.get(root) ?? new Map<string, string>();
+    VoiceConnectorGroupPhoneNumbers.declarations.set(root, declared);
+    if (Token.isUnresolved(this.phoneNumbers)) return;
+    for (const number of this.phoneNumbers.filter((n) => !Token.isUnresolved(n))) {
+      const other = declared.get(number);
+      if (other !== undefined) {
+        throw new Error(
+          `${this.node.path}: phone number ${number} is already declared by ${other}. ` +
+          'A number can be bound to only one group, by one construct, in an app: remove it from one of the two.',
+        );
+      }
+    }
+    this.phoneNumbers.filter((n) => !Token.isUnresolved(n)).forEach((n) => declared.set(n, this.node.path));
   }
 
   /**

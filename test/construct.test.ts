@@ -432,6 +432,32 @@ describe('synth-time validation', () => {
   });
 });
 
+describe('app-wide conflicts', () => {
+  test('the same number in two constructs of one stack is an error naming both paths', () => {
+    const { stack } = newStack();
+    bind(stack, 'First', { voiceConnectorGroupId: 'g1', phoneNumbers: ['+12065550100'] });
+    const message = errorOf(() => bind(stack, 'Second', { voiceConnectorGroupId: 'g2', phoneNumbers: ['12065550100'] }));
+    expect(message).toContain('TestStack/Second');
+    expect(message).toContain('TestStack/First');
+    expect(message).toContain('+12065550100');
+  });
+
+  test('the same number in two stacks of one app is an error, whatever the group', () => {
+    const { app, stack } = newStack();
+    const other = new Stack(app, 'OtherStack');
+    bind(stack, 'First', { voiceConnectorGroupId: 'g1', phoneNumbers: ['+12065550100', '+12065550101'] });
+    const message = errorOf(() => bind(other, 'Second', { voiceConnectorGroupId: 'g1', phoneNumbers: ['+12065550101'] }));
+    expect(message).toMatch(/OtherStack\/Second: phone number \+12065550101 is already declared by TestStack\/First/);
+  });
+
+  test('the same number in two separate apps is fine', () => {
+    const first = newStack();
+    const second = newStack();
+    bind(first.stack, 'Numbers', { voiceConnectorGroupId: 'g1', phoneNumbers: ['+12065550100'] });
+    expect(() => bind(second.stack, 'Numbers', { voiceConnectorGroupId: 'g1', phoneNumbers: ['+12065550100'] })).not.toThrow();
+  });
+});
+
 describe(`context ${BATCH_SIZE_CONTEXT}`, () => {
   test('the key is cdk-chime-voice-connector-groups:batchSize', () => {
     expect(BATCH_SIZE_CONTEXT).toBe('cdk-chime-voice-connector-groups:batchSize');
