@@ -1,0 +1,155 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceUpdateEvent, Context } from 'aws-lambda';
+
+export type RequestType = CloudFormationCustomResourceEvent['RequestType'];
+
+/** The user `onEvent` handler of a CDK Provider: resolves with the response or throws to fail. */
+export type CustomResourceHandler = (
+  event: CloudFormationCustomResourceEvent,
+  context: Context,
+) => Promise<CustomResourceResponse | undefined | void>;
+
+export interface CustomResourceResponse {
+  readonly PhysicalResourceId?: string;
+  readonly Data?: Record<string, unknown>;
+  readonly NoEcho?: boolean;
+}
+
+/** What the Provider framework answers to CloudFormation after calling the handler. */
+export type InvocationOutcome =
+  | { readonly ok: true; readonly physicalResourceId: string; readonly data: Record<string, unknown> }
+  | { readonly ok: false; readonly error: string };
+
+export interface EventInput {
+  readonly requestType: RequestType;
+  readonly logicalResourceId: string;
+  readonly resourceType: string;
+  /** Stringified properties, including `ServiceToken`. */
+  readonly properties: Record<string, unknown>;
+  readonly oldProperties?: Record<string, unknown>;
+  /** Required for Update and Delete. */
+  readonly physicalResourceId?: string;
+  readonly stackId?: string;
+  readonly region?: string;
+  readonly requestId?: string;
+}
+
+export interface InvocationOptions {
+  readonly timeoutMs: number;
+  readonly functionName: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB?: number;
+}
+
+/** The physical id the CDK Provider framework answers for a failed Create; it ignores the Delete that follows. */
+export const CREATE_FAILED_PHYSICAL_ID_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
+
+/** CloudFormation rejects a custom-resource response body larger than this. */
+export const MAX_RESPONSE_BYTES = 4096;
+
+export function stackIdFor(stackName: string, region = 'us-east-1', accountId = '123456789012'): string {
+  return `arn:aws:cloudformation:${region}:${accountId}:stack/${stackName}/${randomUUID()}`;
+}
+
+export function buildEvent(input: EventInput): CloudFormationCustomResourceEvent {
+  const region = input.region ?? 'us-east-1';
+  const stackId = input.stackId ?? stackIdFor('LocalStack', region);
+  const requestId = input.requestId ?? randomUUID();
+  const serviceToken = input.properties.ServiceToken;
+  if (typeof serviceToken !== 'string') {
+    throw new Error(`${input.logicalResourceId}: ServiceToken must resolve to a string, got ${JSON.stringify(serviceToken)}`);
+  }
+  const common = {
+    ServiceToken: serviceToken,
+    ResponseURL: `https://cloudformation-custom-resource-response-${region.replace(/-/g, '')}.s3.amazonaws.com/`
+      + `${encodeURIComponent(`${stackId}|${input.logicalResourceId}|${requestId}`)}?X-Amz-Signature=local`,
+    StackId: stackId,
+    RequestId: requestId,
+    LogicalResourceId: input.logicalResourceId,
+    ResourceType: input.resourceType,
+    ResourceProperties: { ...input.properties, ServiceToken: serviceToken },
+  };
+  if (input.requestType === 'Create') return { ...common, RequestType: 'Create' };
+  if (input.physicalResourceId === undefined) throw new Error(`${input.requestType} of ${input.logicalResourceId} needs a physical resource id`);
+  if (input.requestType === 'Delete') return { ...common, RequestType: 'Delete', PhysicalResourceId: input.physicalResourceId };
+  if (input.oldProperties === undefined) throw new Error(`Update of ${input.logicalResourceId} needs the old properties`);
+  return { ...common, RequestType: 'Update', PhysicalResourceId: input.physicalResourceId, OldResourceProperties: input.oldProperties as CloudFormationCustomResourceUpdateEvent['OldResourceProperties'] };
+}
+
+export function buildContext(options: InvocationOptions): Context {
+  const deadline = Date.now() + options.timeoutMs;
+  const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+  const callbackStyle = () => {
+    throw new Error('callback-style completion is not available to async handlers');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: options.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: options.invokedFunctionArn,
+    memoryLimitInMB: String(options.memoryLimitInMB ?? 128),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${options.functionName}`,
+    logStreamName: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: callbackStyle,
+    fail: callbackStyle,
+    succeed: callbackStyle,
+  };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Invokes the handler the way the Provider framework does (through Lambda, so event and response are
+ * JSON round-tripped) and applies the framework's and CloudFormation's checks on the answer.
+ */
+export async function invokeHandler(
+  handler: CustomResourceHandler,
+  event: CloudFormationCustomResourceEvent,
+  options: InvocationOptions,
+): Promise<InvocationOutcome> {
+  if (event.RequestType === 'Delete' && event.PhysicalResourceId === CREATE_FAILED_PHYSICAL_ID_MARKER) {
+    return { ok: true, physicalResourceId: event.PhysicalResourceId, data: {} };
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`Task timed out after ${(options.timeoutMs / 1000).toFixed(2)} seconds`)), options.timeoutMs);
+  });
+  let response: CustomResourceResponse;
+  try {
+    const payload = JSON.parse(JSON.stringify(event)) as CloudFormationCustomResourceEvent;
+    const result = await Promise.race([handler(payload, buildContext(options)), timeout]);
+    response = JSON.parse(JSON.stringify(result ?? {})) as CustomResourceResponse;
+  } catch (error) {
+    return { ok: false, error: errorMessage(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+  const physicalResourceId = response.PhysicalResourceId
+    || (event.RequestType === 'Create' ? event.RequestId : event.PhysicalResourceId);
+  if (event.RequestType === 'Delete' && physicalResourceId !== event.PhysicalResourceId) {
+    return {
+      ok: false,
+      error: `DELETE: cannot change the physical resource ID from "${event.PhysicalResourceId}" to "${response.PhysicalResourceId}" during deletion`,
+    };
+  }
+  const data = response.Data ?? {};
+  if (typeof data !== 'object' || Array.isArray(data)) return { ok: false, error: `Data must be an object, got ${JSON.stringify(data)}` };
+  const body = JSON.stringify({
+    Status: 'SUCCESS',
+    Reason: 'SUCCESS',
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    PhysicalResourceId: physicalResourceId,
+    LogicalResourceId: event.LogicalResourceId,
+    NoEcho: response.NoEcho,
+    Data: data,
+  });
+  if (Buffer.byteLength(body, 'utf8') > MAX_RESPONSE_BYTES) {
+    return { ok: false, error: `Response object is too long (${Buffer.byteLength(body, 'utf8')} bytes; CloudFormation accepts ${MAX_RESPONSE_BYTES})` };
+  }
+  return { ok: true, physicalResourceId, data };
+}

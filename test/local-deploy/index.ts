@@ -1,0 +1,23 @@
+import * as path from 'node:path';
+import type { HandlerSource } from './driver';
+import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
+
+export * from './driver';
+export { buildContext, buildEvent, CREATE_FAILED_PHYSICAL_ID_MARKER, MAX_RESPONSE_BYTES, stackIdFor } from './events';
+export type { CustomResourceHandler, CustomResourceResponse, EventInput, InvocationOutcome, RequestType } from './events';
+export { canonicalJson, IntrinsicError, resolveValue, stringifyProperties } from './intrinsics';
+export type { IntrinsicContext } from './intrinsics';
+export type { Order } from './scheduler';
+export { fromStack, readCloudAssembly, synthApp } from './template';
+export type { CfnResource, CfnTemplate, StackTemplate } from './template';
+
+/** The bundled phone-number binding handler, as the npm package ships it (exists once the project is built). */
+export const PHONE_NUMBERS_HANDLER_ASSET = path.join(__dirname, '..', '..', 'assets', 'phone-numbers-handler', 'index.js');
+
+/**
+ * Every custom resource type this library renders, with the handler that serves it: pass it as the
+ * driver's `handlers`. New resource types (such as `Custom::VoiceConnectorGroup`) are added here.
+ */
+export const LIBRARY_HANDLERS: Readonly<Record<string, HandlerSource>> = {
+  [BINDING_RESOURCE_TYPE]: PHONE_NUMBERS_HANDLER_ASSET,
+};
