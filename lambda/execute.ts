@@ -6,11 +6,11 @@ import {
   DisassociatePhoneNumbersFromVoiceConnectorGroupCommand,
   type PhoneNumberError,
 } from '@aws-sdk/client-chime-sdk-voice';
-import { normalizeE164 } from '../src/binding-properties';
 import type { Logger } from './log';
 import { lookupOwners } from './observe';
 import type { Owner, Step } from './plan';
 import { chunk, mapWithConcurrency } from './pool';
+import { normalizeE164 } from '../src/binding-properties';
 
 /** Per-number error codes that say "try again later" rather than "this cannot work". */
 export const TRANSIENT_CODES: ReadonlySet<string> = new Set(['Throttled', 'Throttling', 'ServiceFailure', 'ServiceUnavailable']);
@@ -132,7 +132,25 @@ export class Executor {
     if (contested.length === 0) {
       return otherFailures;
     }
-    const owners = await lookupOwners(this.client, contested, this.options.concurrency);
+    let owners: Map<string, Owner>;
+    try {
+      owners = await lookupOwners(this.client, contested, this.options.concurrency);
+    } catch (error) {
+      // Without the owners a forced move could not be handed back, so the contested numbers are not
+      // forced. Returning failures (rather than throwing) keeps the journal, so the caller can still
+      // undo what this attempt already changed.
+      const { name, message } = error as Error;
+      return [
+        ...otherFailures,
+        ...contested.map((number) => ({
+          number,
+          groupId: step.groupId,
+          action: 'associate' as const,
+          code: name ?? 'Error',
+          message: `could not look up the current owner before forcing it over: ${message ?? String(error)}`,
+        })),
+      ];
+    }
     const second = await this.batched(contested, (batch) => this.associateCall(target, batch, true), step.groupId, 'associate');
     for (const number of second.succeeded) {
       journal.push({ kind: 'associated', groupId: step.groupId, number, prior: owners.get(number) });

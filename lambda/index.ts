@@ -1,13 +1,13 @@
 import type { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { Attr } from '../src/binding-properties';
 import { chimeClient, setCallDeadline } from './client';
-import { Executor } from './execute';
+import { Executor, type ExecutorOptions } from './execute';
 import { createLogger, type Logger } from './log';
 import { failureMessage } from './messages';
 import { observeGroups } from './observe';
 import { planChanges, requiredReads } from './plan';
 import { parseRequest, unknownPropertyNames, type BindingRequest } from './request';
+import { Attr } from '../src/binding-properties';
 
 /** The Provider framework's onEvent contract. */
 export interface OnEventResponse {
@@ -20,6 +20,11 @@ export interface HandlerSettings {
   readonly concurrency: number;
   readonly numberAttempts: number;
   readonly log: Logger;
+  /**
+   * Overrides for the per-number retry backoff (tests use them to avoid real sleeps). Production leaves
+   * this unset: 200 ms base, 10 s cap, full jitter from Math.random, real timers.
+   */
+  readonly retryTiming?: Partial<Pick<ExecutorOptions, 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>>;
 }
 
 /** Share of the remaining time reserved for undoing a failed attempt. */
@@ -71,11 +76,11 @@ export async function reconcile(
     batchSize: settings.batchSize,
     concurrency: settings.concurrency,
     numberAttempts: settings.numberAttempts,
-    baseDelayMs: 200,
-    maxDelayMs: 10_000,
+    baseDelayMs: settings.retryTiming?.baseDelayMs ?? 200,
+    maxDelayMs: settings.retryTiming?.maxDelayMs ?? 10_000,
     deadline: () => deadline,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    random: Math.random,
+    sleep: settings.retryTiming?.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    random: settings.retryTiming?.random ?? Math.random,
     log,
   });
   const execution = await executor.run(plan.steps);

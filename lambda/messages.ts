@@ -40,7 +40,12 @@ export function describeOwner(owner: Owner): string {
 }
 
 /** The message CloudFormation shows when a binding resource fails. */
-export function failureMessage(request: BindingRequest, failures: readonly NumberFailure[], undoFailures: readonly NumberFailure[], undone: number): string {
+export function failureMessage(
+  request: BindingRequest,
+  failures: readonly NumberFailure[],
+  undoFailures: readonly NumberFailure[],
+  undone: number,
+): string {
   const groupId = request.type === 'Delete' ? request.previous?.groupId : request.desired.groupId;
   const lines = [
     `${request.type} of ${request.logicalId} failed for ${failures.length} phone number(s) on voice connector group ${groupId}:`,

@@ -6,9 +6,9 @@ import {
   PhoneNumberAssociationName,
   type PhoneNumber,
 } from '@aws-sdk/client-chime-sdk-voice';
-import { normalizeE164 } from '../src/binding-properties';
 import type { GroupObservation, Observations, Owner, ReadRequest } from './plan';
 import { mapWithConcurrency } from './pool';
+import { normalizeE164 } from '../src/binding-properties';
 
 /** The largest page ListPhoneNumbers serves. */
 export const LIST_PAGE_SIZE = 100;

@@ -92,7 +92,12 @@ export function requiredReads(request: BindingRequest): ReadRequest[] {
 export function planChanges(request: BindingRequest, observations: Observations): Plan {
   switch (request.type) {
     case 'Create':
-      return planBind(request.desired, request.desired.numbers, observe(observations, request.desired.groupId, true), physicalIdFor(request.desired.groupId, request.logicalId));
+      return planBind(
+        request.desired,
+        request.desired.numbers,
+        observe(observations, request.desired.groupId, true),
+        physicalIdFor(request.desired.groupId, request.logicalId),
+      );
     case 'Delete':
       return planDelete(request.physicalId, request.previous, observations);
     case 'Update': {
@@ -102,7 +107,8 @@ export function planChanges(request: BindingRequest, observations: Observations)
       }
       const { added, removed } = diff(desired, previous);
       if (added.length === 0 && removed.length === 0) {
-        return { physicalId: request.physicalId, groupId: desired.groupId, declared: desired.numbers.length, unchanged: desired.numbers.length, steps: [] };
+        const declared = desired.numbers.length;
+        return { physicalId: request.physicalId, groupId: desired.groupId, declared, unchanged: declared, steps: [] };
       }
       const group = observe(observations, desired.groupId, true);
       const bind = planBind(desired, added, group, request.physicalId);

@@ -31,7 +31,9 @@ export class InvalidPropertiesError extends Error {
   }
 }
 
-const KNOWN_PROPERTIES = new Set<string>(['ServiceToken', ...Object.values(Prop)]);
+// ServiceToken and ServiceTimeout are CloudFormation's own custom-resource properties (CDK's
+// CustomResource renders ServiceTimeout when `serviceTimeout` is set); they are not worth a log line.
+const KNOWN_PROPERTIES = new Set<string>(['ServiceToken', 'ServiceTimeout', ...Object.values(Prop)]);
 
 /**
  * Parses a CloudFormation custom-resource event into a typed request.
