@@ -105,13 +105,16 @@ export function planChanges(request: BindingRequest, observations: Observations)
       if (previous && previous.groupId !== desired.groupId) {
         return planGroupChange(desired, previous, observations, physicalIdFor(desired.groupId, request.logicalId));
       }
+      // Unreadable old properties cannot say whether the group changed; the id derived from the new
+      // group is then the one that keeps "new id iff new group" (the old id's Delete has nothing to read).
+      const physicalId = previous ? request.physicalId : physicalIdFor(desired.groupId, request.logicalId);
       const { added, removed } = diff(desired, previous);
       if (added.length === 0 && removed.length === 0) {
         const declared = desired.numbers.length;
-        return { physicalId: request.physicalId, groupId: desired.groupId, declared, unchanged: declared, steps: [] };
+        return { physicalId, groupId: desired.groupId, declared, unchanged: declared, steps: [] };
       }
       const group = observe(observations, desired.groupId, true);
-      const bind = planBind(desired, added, group, request.physicalId);
+      const bind = planBind(desired, added, group, physicalId);
       const unbind = removed.filter((n) => group.bound.has(n));
       return {
         ...bind,

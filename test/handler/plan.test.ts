@@ -245,6 +245,13 @@ describe('Update whose old properties cannot be read', () => {
     expect(plan.physicalId).toBe(ID_A);
     expect(plan.steps).toEqual([{ kind: 'associate', groupId: GROUP_A, numbers: [n1], force: 'never' }]);
   });
+
+  test('answers with the id of the declared group, so a group change still yields a new physical id', () => {
+    const moved = update(spec({ group: GROUP_B, numbers: [n0] }), undefined, ID_A);
+    expect(planChanges(moved, observations({ [GROUP_B]: [] })).physicalId).toBe(ID_B);
+    const unchangedGroup = update(spec({ numbers: [n0] }), undefined, ID_A);
+    expect(planChanges(unchangedGroup, observations({ [GROUP_A]: [n0] })).physicalId).toBe(ID_A);
+  });
 });
 
 describe('Delete', () => {
