@@ -88,7 +88,7 @@ project.addTask('demo', {
 }).prependSpawn(bundle);
 
 project.gitignore.exclude('/assets/');
-project.npmignore?.exclude('/lambda/');
+project.npmignore?.exclude('/lambda/', '/.ci/');
 project.npmignore?.include('/assets/');
 project.eslint?.addLintPattern('lambda');
 // The handler's SDK is a devDependency on purpose: it is bundled into the asset, never installed by users.
