@@ -18,9 +18,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
 
-  // 2.189.1 is the first release line with everything the construct uses: Runtime.NODEJS_22_X (2.168.0)
-  // and the Provider framework's frameworkOnEventRole / frameworkCompleteAndTimeoutRole props (2.181.0).
-  cdkVersion: '2.189.1',
+  // The construct needs Runtime.NODEJS_22_X (2.168.0) and the Provider framework's frameworkOnEventRole /
+  // frameworkCompleteAndTimeoutRole props (2.181.0); 2.193.0 is the first release after those with a
+  // matching @aws-cdk/integ-tests-alpha, which the integration tests need.
+  cdkVersion: '2.193.0',
   constructsVersion: '10.4.2',
   jsiiVersion: '~6.0.0',
 
@@ -29,9 +30,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@smithy/types',
     '@smithy/util-retry',
     '@types/aws-lambda',
+    '@aws-cdk/integ-runner',
+    '@aws-cdk/integ-tests-alpha@2.193.0-alpha.0',
     'aws-sdk-client-mock@^4.1.0',
     'aws-sdk-client-mock-jest@^4.1.0',
+    'cdk-nag@2.36.8',
     'esbuild@^0.28.2',
+    'fast-check@^4.11.0',
   ],
 
   tsconfigDev: {
@@ -84,6 +89,20 @@ project.addTask('demo', {
   description: 'Deploy, update and destroy the example app against the local emulator, printing bindings and API calls',
   exec: 'ts-node --project test/tsconfig.json test/demo/run.ts',
   // The SDK warns about Node.js 20 on every load; the demo's output is for people, so keep it readable.
+  env: { NODE_OPTIONS: '--no-warnings' },
+}).prependSpawn(bundle);
+
+project.addTask('bench', {
+  description: 'Benchmark reconciliation against the emulator and against the ways users bind numbers today',
+  exec: 'ts-node --project test/tsconfig.json test/bench/run.ts',
+  receiveArgs: true,
+  env: { NODE_OPTIONS: '--no-warnings' },
+}).prependSpawn(bundle);
+
+project.addTask('soak', {
+  description: 'Run lifecycle fuzzing for a longer time than CI does, printing sequences per second',
+  exec: 'ts-node --project test/tsconfig.json test/fuzz/soak.ts',
+  receiveArgs: true,
   env: { NODE_OPTIONS: '--no-warnings' },
 }).prependSpawn(bundle);
 
