@@ -25,6 +25,25 @@ const project = new awscdk.AwsCdkConstructLibrary({
   constructsVersion: '10.4.2',
   jsiiVersion: '~6.0.0',
 
+  // jsii targets for the other CDK languages. Release is disabled, so nothing is published from here; these
+  // configure jsii-pacmak (`npx projen package-all`). CI builds only the js package (`package:js`).
+  publishToPypi: {
+    distName: 'cdk-chime-voice-connector-groups',
+    module: 'cdk_chime_voice_connector_groups',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkchimevoiceconnectorgroups',
+    mavenGroupId: 'io.github.cdk-chime-voice-connector-groups',
+    mavenArtifactId: 'cdk-chime-voice-connector-groups',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkChimeVoiceConnectorGroups',
+    packageId: 'CdkChimeVoiceConnectorGroups',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-chime-voice-connector-groups/cdk-chime-voice-connector-groups-go',
+  },
+
   devDeps: [
     `@aws-sdk/client-chime-sdk-voice@${CHIME_SDK_VOICE_VERSION}`,
     '@smithy/types',
@@ -60,10 +79,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
 // The reconciling handler is bundled once, at build time, into an asset directory that ships in the npm
 // package. Users never run esbuild: the construct points a lambda.Code.fromAsset at this folder.
+// One esbuild run, one entry point per handler (`<asset dir>/index=<source>`), each bundled on its own.
 const bundle = project.addTask('bundle', {
-  description: 'Bundle the reconciling Lambda handler (lambda/) into assets/phone-numbers-handler',
+  description: 'Bundle the Lambda handlers (lambda/) into assets/phone-numbers-handler and assets/voice-connector-group-handler',
   exec: [
-    'esbuild lambda/index.ts',
+    'esbuild phone-numbers-handler/index=lambda/index.ts',
+    'voice-connector-group-handler/index=lambda/voice-connector-group/index.ts',
     '--bundle',
     '--minify',
     '--platform=node',
@@ -72,7 +93,7 @@ const bundle = project.addTask('bundle', {
     '--legal-comments=none',
     // ESM entry points tree-shake far better: the bundle drops from ~506 KB to ~353 KB.
     '--main-fields=module,main',
-    '--outfile=assets/phone-numbers-handler/index.js',
+    '--outdir=assets',
   ].join(' '),
 });
 project.preCompileTask.spawn(bundle);
