@@ -1,1 +1,2 @@
 export * from './voice-connector-group-phone-numbers';
+export * from './voice-connector-group';

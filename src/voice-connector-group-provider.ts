@@ -1,0 +1,83 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+
+/**
+ * Chime SDK Voice actions the group handler calls. None of them has a resource type, so `Resource: "*"`
+ * is the narrowest grant IAM allows.
+ */
+export const GROUP_HANDLER_ACTIONS: readonly string[] = [
+  'chime:CreateVoiceConnectorGroup',
+  'chime:GetVoiceConnectorGroup',
+  'chime:UpdateVoiceConnectorGroup',
+  'chime:DeleteVoiceConnectorGroup',
+];
+
+/** Where the build puts the bundled group handler: beside `lib/` in the package, beside `src/` in the repository. */
+const GROUP_HANDLER_ASSET = path.join(__dirname, '..', 'assets', 'voice-connector-group-handler');
+
+/**
+ * The stack-wide singleton behind every `VoiceConnectorGroup`: one handler function, one Provider
+ * framework. Its id is part of every group resource's service token, so it never changes.
+ */
+export class VoiceConnectorGroupProvider extends Construct {
+  public static readonly ID = 'VoiceConnectorGroupProvider';
+
+  public static getOrCreate(stack: Stack): VoiceConnectorGroupProvider {
+    const existing = stack.node.tryFindChild(VoiceConnectorGroupProvider.ID) as VoiceConnectorGroupProvider | undefined;
+    return existing ?? new VoiceConnectorGroupProvider(stack, VoiceConnectorGroupProvider.ID);
+  }
+
+  public readonly serviceToken: string;
+  public readonly handler: lambda.Function;
+
+  private constructor(scope: Stack, id: string) {
+    super(scope, id);
+    if (!fs.existsSync(path.join(GROUP_HANDLER_ASSET, 'index.js'))) {
+      throw new Error(
+        `The bundled group handler is missing at ${GROUP_HANDLER_ASSET}. In a clone of the repository, run 'npx projen bundle' ` +
+        '(or any build or test task); an installed package ships it, so reinstall cdk-chime-voice-connector-groups.',
+      );
+    }
+
+    const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    const role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Creates, updates and deletes Chime SDK Voice Connector groups for cdk-chime-voice-connector-groups',
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...GROUP_HANDLER_ACTIONS], resources: ['*'] }));
+    handlerLogs.grantWrite(role);
+
+    this.handler = new lambda.Function(this, 'Handler', {
+      description: 'cdk-chime-voice-connector-groups: manages voice connector groups',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      code: lambda.Code.fromAsset(GROUP_HANDLER_ASSET),
+      handler: 'index.handler',
+      role,
+      logGroup: handlerLogs,
+      memorySize: 256,
+      // One or two API calls per event; the rest of the budget is for riding out throttling.
+      timeout: Duration.minutes(5),
+    });
+
+    const frameworkLogs = new logs.LogGroup(this, 'FrameworkLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    const frameworkRole = new iam.Role(this, 'FrameworkRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Provider framework for cdk-chime-voice-connector-groups groups: invokes the group handler',
+    });
+    frameworkLogs.grantWrite(frameworkRole);
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: this.handler,
+      logGroup: frameworkLogs,
+      frameworkOnEventRole: frameworkRole,
+    });
+    this.serviceToken = provider.serviceToken;
+  }
+}
