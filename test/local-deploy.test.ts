@@ -700,8 +700,11 @@ describe('environment and handler modules', () => {
     }
   });
 
-  test('the library registry maps the binding resource type to the bundled asset', () => {
-    expect(LIBRARY_HANDLERS).toEqual({ [BINDING_RESOURCE_TYPE]: PHONE_NUMBERS_HANDLER_ASSET });
+  test('the library registry maps each resource type to its bundled asset', () => {
+    expect(LIBRARY_HANDLERS).toEqual({
+      [BINDING_RESOURCE_TYPE]: PHONE_NUMBERS_HANDLER_ASSET,
+      'Custom::VoiceConnectorGroup': path.resolve(__dirname, '..', 'assets', 'voice-connector-group-handler', 'index.js'),
+    });
     expect(PHONE_NUMBERS_HANDLER_ASSET).toBe(path.resolve(__dirname, '..', 'assets', 'phone-numbers-handler', 'index.js'));
   });
 });
