@@ -1,0 +1,46 @@
+/**
+ * The example app in examples/ is compiled with the tests (this import pulls it into the type check)
+ * and synthesized here, so an API change that breaks it fails the build.
+ */
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../examples/app';
+
+const { contactCenter, sales } = buildApp();
+const shared = Template.fromStack(contactCenter);
+const team = Template.fromStack(sales);
+
+test('the contact-center stack holds the retained group and the support lines, which depend on it', () => {
+  const groups = shared.findResources('Custom::VoiceConnectorGroup');
+  const [[groupId, group]] = Object.entries(groups);
+  expect(group).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  expect(group.Properties).toMatchObject({
+    Name: 'contact-center',
+    VoiceConnectorItems: [{ VoiceConnectorId: 'abcdef1ghij2klmno3pqr4', Priority: 1 }, { VoiceConnectorId: 'bcdefg2hijk3lmnop4qrs5', Priority: 2 }],
+    CallDistributionType: 'PriorityWeightedDistribution',
+  });
+  shared.hasResource('Custom::VoiceConnectorGroupPhoneNumbers', {
+    Properties: { VoiceConnectorGroupId: { 'Fn::GetAtt': [groupId, 'VoiceConnectorGroupId'] }, E164PhoneNumbers: ['+12065550100', '+12065550101'] },
+    DependsOn: [groupId],
+    DeletionPolicy: 'Delete',
+  });
+});
+
+test('the sales stack binds the production lines to the shared group through a cross-stack import, retained', () => {
+  expect(sales.dependencies).toEqual([contactCenter]);
+  team.resourceCountIs('Custom::VoiceConnectorGroup', 0);
+  team.hasResource('Custom::VoiceConnectorGroupPhoneNumbers', {
+    Properties: {
+      VoiceConnectorGroupId: { 'Fn::ImportValue': Match.stringLikeRegexp('^ContactCenter:ExportsOutputFnGetAttContactCenter') },
+      E164PhoneNumbers: ['+12065550110', '+12065550111', '+12065550112'],
+    },
+    DeletionPolicy: 'Retain',
+    UpdateReplacePolicy: 'Retain',
+  });
+});
+
+test('no warnings or errors in either stack', () => {
+  for (const stack of [contactCenter, sales]) {
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+  }
+});
