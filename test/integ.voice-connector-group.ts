@@ -30,8 +30,6 @@ const integ = new IntegTest(app, 'VoiceConnectorGroupIntegTest', {
 });
 
 const association = integ.assertions.awsApiCall('ChimeSDKVoice', 'getPhoneNumber', { PhoneNumberId: phoneNumber });
-// The Chime SDK Voice IAM prefix is `chime`, which the assertion provider cannot derive from the service name.
-association.provider.addToRolePolicy({ Effect: 'Allow', Action: ['chime:GetPhoneNumber'], Resource: ['*'] });
 association.expect(ExpectedResult.objectLike({
   PhoneNumber: {
     E164PhoneNumber: phoneNumber,
