@@ -1,0 +1,98 @@
+/**
+ * The whole lifecycle (see `runLifecycle`) under each kind of fault the emulator injects. The same end
+ * states must hold as without faults: each group holds exactly what is declared plus what was there
+ * before, no foreign number is touched, and a failed step leaves nothing behind.
+ */
+import { CallLog, runLifecycle, World } from './support';
+
+const all = (log: CallLog) => log.flatMap((s) => s.calls);
+
+jest.setTimeout(60_000);
+
+let world: World;
+beforeAll(async () => {
+  world = await World.start({ seed: 11 });
+});
+afterAll(async () => world.close());
+
+test('no faults (the baseline the fault runs are compared with)', async () => {
+  await world.reset();
+  const log = await runLifecycle(world);
+  // Without faults, every call is answered 200 and the only per-number errors are the two designed failures.
+  expect(all(log).filter((c) => c.status !== 200)).toEqual([]);
+  expect(log.filter((s) => s.calls.some((c) => c.perNumberErrors > 0)).map((s) => s.step)).toEqual(['failed update', 'failed create']);
+});
+
+test('429 storm: 3 requests per second', async () => {
+  await world.reset({ tpsLimit: 3 });
+  const log = await runLifecycle(world, { size: 3 });
+  expect(all(log).some((c) => c.status === 429)).toBe(true);
+});
+
+test('5xx: 30% of requests fail with ServiceFailure or ServiceUnavailable', async () => {
+  await world.reset({ serverErrorRate: 0.3 });
+  const log = await runLifecycle(world);
+  expect(all(log).filter((c) => c.status >= 500).length).toBeGreaterThan(3);
+});
+
+test('per-number Throttled inside HTTP 200 answers for 30% of numbers', async () => {
+  await world.reset({ perNumberThrottleRate: 0.3 });
+  const log = await runLifecycle(world);
+  expect(all(log).reduce((sum, c) => sum + c.perNumberErrors, 0)).toBeGreaterThan(5);
+});
+
+test('strict service: re-associating and disassociating what is not there are errors', async () => {
+  await world.reset({ strictReassociate: true, strictDisassociate: true });
+  const log = await runLifecycle(world);
+  // A redundant call would have shown up as a per-number error: only the two designed failures have any.
+  expect(log.filter((s) => s.calls.some((c) => c.perNumberErrors > 0)).map((s) => s.step)).toEqual(['failed update', 'failed create']);
+});
+
+test('strict service with every event delivered twice', async () => {
+  await world.reset({ strictReassociate: true, strictDisassociate: true });
+  const log = await runLifecycle(world, { duplicateDelivery: true });
+  expect(log.filter((s) => s.calls.some((c) => c.perNumberErrors > 0)).map((s) => s.step)).toEqual(['failed update', 'failed create']);
+});
+
+test('the service accepts at most 3 numbers per call, fewer than the handler batch size: the handler splits', async () => {
+  await world.reset({ maxListLength: 3 });
+  const log = await runLifecycle(world, { size: 12 });
+  const writes = all(log).filter((c) => c.operation.includes('Associate') || c.operation.includes('Disassociate'));
+  // The first Create call carried the default batch of 10 and was refused as a whole...
+  expect(log[0].calls.find((c) => c.status === 400)).toMatchObject({ errorType: 'BadRequestException', numbers: expect.any(Array) });
+  // ...and every call the service accepted fit its limit.
+  expect(writes.filter((c) => c.status === 200).every((c) => c.numbers!.length <= 3)).toBe(true);
+  expect(writes.filter((c) => c.status === 400).every((c) => c.numbers!.length > 3)).toBe(true);
+});
+
+test('a batch size from context larger than the service accepts is split as well', async () => {
+  await world.reset();
+  world.emu.control.setFaults({ maxListLength: 4 });
+  const { groups: { a }, pool } = world.account;
+  const numbers = pool.slice(0, 14);
+  const result = await world.deploy([{ id: 'Big', group: a, numbers }], { batchSize: 25 });
+  expect(result.failure).toBeUndefined();
+  world.expectState({ [a]: numbers });
+  const associates = world.calls.filter((c) => c.operation === 'AssociatePhoneNumbersWithVoiceConnectorGroup');
+  // The first call carried the whole list (the context batch size reached the handler) and was refused...
+  expect(associates[0]).toMatchObject({ status: 400, errorType: 'BadRequestException' });
+  expect(associates[0].numbers).toHaveLength(14);
+  // ...and everything accepted afterwards fit the limit, covering every number exactly once.
+  const accepted = associates.filter((c) => c.status === 200);
+  expect(accepted.every((c) => c.numbers!.length <= 4)).toBe(true);
+  expect(accepted.flatMap((c) => c.numbers!).sort()).toEqual([...numbers].sort());
+  expect((await world.destroy()).status).toBe('DELETE_COMPLETE');
+  world.expectState({}, { released: numbers });
+});
+
+test('latency: 40 ms before every answer', async () => {
+  await world.reset({ latencyMs: 40 });
+  await runLifecycle(world, { order: 'parallel' });
+});
+
+test('everything at once, modestly', async () => {
+  await world.reset({
+    tpsLimit: 8, serverErrorRate: 0.15, perNumberThrottleRate: 0.15, strictReassociate: true, strictDisassociate: true, maxListLength: 4, latencyMs: 5,
+  });
+  await runLifecycle(world, { size: 6, order: 'reverse' });
+});

@@ -1,0 +1,478 @@
+/**
+ * Shared machinery for the end-to-end tests: the real construct, synthesized into a real template,
+ * deployed by the local CloudFormation driver through the real bundled handler asset, against the local
+ * Chime SDK Voice emulator. Nothing here reaches AWS: the handler's SDK is pointed at the emulator on
+ * 127.0.0.1 through AWS_ENDPOINT_URL_CHIME_SDK_VOICE.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { App, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { VoiceConnectorGroupPhoneNumbers } from '../../src';
+import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
+import { BATCH_SIZE_CONTEXT } from '../../src/phone-numbers-provider';
+import { Binding, CallRecord, Emulator, FaultOptions, startEmulator } from '../emulator';
+import {
+  CustomResourceHandler, CustomResourceResponse, DeployOptions, fromStack, LocalDeployDriver, OperationResult, PHONE_NUMBERS_HANDLER_ASSET,
+  SentEvent, StackTemplate,
+} from '../local-deploy';
+
+export const STACK_NAME = 'Telephony';
+
+/** Environment variables a Lambda container of the handler would see (from the template, the driver, or the runtime). */
+const FORWARDED_ENV = /^(AWS_|BATCH_SIZE$|CONCURRENCY$|NUMBER_ATTEMPTS$|LOG_LEVEL$)/;
+
+/**
+ * Runs inside each container process: loads the bundled asset with Node's own `require` (as the Lambda
+ * runtime does) and answers one invocation per message.
+ */
+const CONTAINER_SOURCE = `
+let handler;
+process.on('disconnect', () => process.exit(0));
+process.on('message', async ({ id, asset, event, env, remainingMs }) => {
+  for (const name of Object.keys(process.env)) if (${FORWARDED_ENV}.test(name) && !(name in env)) delete process.env[name];
+  Object.assign(process.env, env);
+  const deadline = Date.now() + remainingMs;
+  try {
+    handler ??= require(asset).handler;
+    const result = await handler(event, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) });
+    process.send({ id, ok: true, result: result ?? null });
+  } catch (error) {
+    process.send({ id, ok: false, message: error && error.message || String(error), name: error && error.name });
+  }
+});
+`;
+
+interface Container {
+  readonly child: ChildProcess;
+  busy: boolean;
+}
+
+/**
+ * Lambda containers for the bundled handler. Under jest, the driver's in-process loading of the asset goes
+ * through jest's module registry, whose VM context refuses the dynamic \`import('node:http')\` the SDK's
+ * HTTP handler makes, so every call would fail. Each container here is a real Node process that
+ * \`require\`s the asset, as the Lambda runtime does; concurrent invocations get separate containers, an
+ * idle one is reused (a warm start), and \`shutdown()\` ends them all.
+ */
+export class HandlerContainers {
+  private readonly containers: Container[] = [];
+  private nextId = 0;
+
+  public readonly handler: CustomResourceHandler = async (event, context) => this.invoke(event, context);
+
+  public async shutdown(): Promise<void> {
+    const all = this.containers.splice(0);
+    await Promise.all(all.map(({ child }) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill();
+    })));
+  }
+
+  private async invoke(event: CloudFormationCustomResourceEvent, context: Context): Promise<CustomResourceResponse> {
+    const container = this.containers.find((c) => !c.busy && c.child.connected) ?? this.start();
+    container.busy = true;
+    const id = ++this.nextId;
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name, value]) => FORWARDED_ENV.test(name) && value !== undefined));
+    try {
+      return await new Promise<CustomResourceResponse>((resolve, reject) => {
+        const onMessage = (message: { id: number; ok: boolean; result?: CustomResourceResponse; message?: string; name?: string }) => {
+          if (message.id !== id) return;
+          cleanup();
+          if (message.ok) {
+            resolve(message.result ?? {});
+          } else {
+            const error = new Error(message.message);
+            if (message.name) error.name = message.name;
+            reject(error);
+          }
+        };
+        const onExit = (code: number | null) => {
+          cleanup();
+          reject(new Error(`the handler container exited (code ${code}) during the invocation`));
+        };
+        const cleanup = () => {
+          container.child.off('message', onMessage);
+          container.child.off('exit', onExit);
+        };
+        container.child.on('message', onMessage);
+        container.child.once('exit', onExit);
+        container.child.send({ id, asset: PHONE_NUMBERS_HANDLER_ASSET, event, env, remainingMs: context.getRemainingTimeInMillis() });
+      });
+    } finally {
+      container.busy = false;
+    }
+  }
+
+  private start(): Container {
+    const logs = process.env.E2E_HANDLER_LOGS === '1' ? 'inherit' : 'ignore';
+    const child = spawn(process.execPath, ['-e', CONTAINER_SOURCE], { stdio: ['ignore', logs, logs, 'ipc'] });
+    const container: Container = { child, busy: false };
+    this.containers.push(container);
+    return container;
+  }
+}
+
+/** A distinct, valid E.164 number per index. */
+export function num(i: number): string {
+  return `+1206555${String(1000 + i)}`;
+}
+
+export function nums(from: number, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => num(from + i));
+}
+
+/** One `VoiceConnectorGroupPhoneNumbers` in the stack under test. */
+export interface Decl {
+  readonly id: string;
+  readonly group: string;
+  readonly numbers: readonly string[];
+  readonly forceAssociate?: boolean;
+  readonly removalPolicy?: RemovalPolicy;
+  /** Ids of other declarations this one depends on (CloudFormation runs those first). */
+  readonly dependsOn?: readonly string[];
+}
+
+export interface SynthOptions {
+  /** CDK context, e.g. the batch-size key. */
+  readonly batchSize?: number;
+}
+
+export interface Synthesized {
+  readonly template: StackTemplate;
+  /** Construct id -> CloudFormation logical id of its binding resource. */
+  readonly logicalIds: Readonly<Record<string, string>>;
+}
+
+/**
+ * Synthesizes a fresh app (a new App per call, as every `cdk deploy` is a new process) with one stack
+ * holding the declared constructs.
+ */
+export function synth(decls: readonly Decl[], options: SynthOptions = {}): Synthesized {
+  const context: Record<string, unknown> = {};
+  if (options.batchSize !== undefined) context[BATCH_SIZE_CONTEXT] = options.batchSize;
+  const app = new App({ context });
+  const stack = new Stack(app, STACK_NAME);
+  const constructs = new Map<string, VoiceConnectorGroupPhoneNumbers>();
+  for (const decl of decls) {
+    constructs.set(decl.id, new VoiceConnectorGroupPhoneNumbers(stack, decl.id, {
+      voiceConnectorGroupId: decl.group,
+      phoneNumbers: [...decl.numbers],
+      forceAssociate: decl.forceAssociate,
+      removalPolicy: decl.removalPolicy,
+    }));
+  }
+  for (const decl of decls) {
+    for (const dep of decl.dependsOn ?? []) constructs.get(decl.id)!.node.addDependency(constructs.get(dep)!);
+  }
+  const logicalIds: Record<string, string> = {};
+  for (const [id, construct] of constructs) {
+    const cfn = construct.node.findChild('Resource').node.defaultChild as CfnResource;
+    logicalIds[id] = stack.resolve(cfn.logicalId) as string;
+  }
+  return { template: fromStack(stack), logicalIds };
+}
+
+export interface Deployed extends OperationResult {
+  readonly logicalIds: Readonly<Record<string, string>>;
+}
+
+/** The seeded account every scenario starts from, plus what the test expects of it after each step. */
+export interface Account {
+  /** Groups by name: `a`, `b` (ours to declare on) and `other` (someone else's). */
+  readonly groups: Readonly<Record<'a' | 'b' | 'other', string>>;
+  /** A single voice connector that holds `onVoiceConnector`. */
+  readonly voiceConnector: string;
+  /** Unbound numbers in the inventory the scenarios declare from. */
+  readonly pool: readonly string[];
+  /** Bound to group `a` by hand before the app existed; never declared unless a test says so. */
+  readonly foreignOnA: string;
+  /** Bound to group `other`. */
+  readonly onOtherGroup: string;
+  /** Bound to the voice connector. */
+  readonly onVoiceConnector: string;
+  /** In the inventory, unbound, never declared. */
+  readonly spare: string;
+  /** Valid E.164 but not in the account's inventory. */
+  readonly notInInventory: string;
+}
+
+export const POOL_SIZE = 24;
+
+export interface WorldOptions {
+  readonly seed?: number;
+  /** Handler environment on top of the emulator endpoint and dummy credentials. */
+  readonly env?: Record<string, string>;
+}
+
+/**
+ * One emulator per test file; `reset()` gives each test a fresh account, a fresh driver (so a cold
+ * start of the handler module) and a fresh baseline for the invariant checks.
+ */
+export class World {
+  public static async start(options: WorldOptions = {}): Promise<World> {
+    return new World(await startEmulator({ seed: options.seed ?? 7 }), options);
+  }
+
+  public driver!: LocalDeployDriver;
+  private containers = new HandlerContainers();
+  public account!: Account;
+  private baseline: Record<string, Binding | null> = {};
+
+  private constructor(public readonly emu: Emulator, private readonly options: WorldOptions) {}
+
+  public get env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL_CHIME_SDK_VOICE: this.emu.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'e2e-dummy',
+      AWS_SECRET_ACCESS_KEY: 'e2e-dummy',
+      LOG_LEVEL: 'ERROR',
+      ...this.options.env,
+    };
+  }
+
+  /** Fresh emulator state and seed, a seeded account, a new driver, and a baseline taken before any deploy. */
+  public async reset(faults?: FaultOptions): Promise<Account> {
+    const { control } = this.emu;
+    await this.containers.shutdown();
+    this.containers = new HandlerContainers();
+    control.reset();
+    const pool = nums(0, POOL_SIZE);
+    const [foreignOnA, onOtherGroup, onVoiceConnector, spare] = nums(100, 4);
+    control.seedNumbers([...pool, foreignOnA, onOtherGroup, onVoiceConnector, spare]);
+    const a = control.createGroup({ name: 'a' }).VoiceConnectorGroupId;
+    const b = control.createGroup({ name: 'b' }).VoiceConnectorGroupId;
+    const other = control.createGroup({ name: 'someone-elses' }).VoiceConnectorGroupId;
+    const voiceConnector = control.createVoiceConnector({ name: 'someone-elses-vc' }).VoiceConnectorId;
+    control.bind(foreignOnA, 'VoiceConnectorGroupId', a);
+    control.bind(onOtherGroup, 'VoiceConnectorGroupId', other);
+    control.bind(onVoiceConnector, 'VoiceConnectorId', voiceConnector);
+    this.account = {
+      groups: { a, b, other }, voiceConnector, pool, foreignOnA, onOtherGroup, onVoiceConnector, spare, notInInventory: num(999),
+    };
+    this.rebaseline();
+    this.driver = new LocalDeployDriver({ handlers: { [BINDING_RESOURCE_TYPE]: this.containers.handler }, env: this.env });
+    if (faults) control.setFaults(faults);
+    return this.account;
+  }
+
+  /** Takes the current bindings as the state the next expectations are relative to (after drift made by hand). */
+  public rebaseline(): void {
+    this.baseline = this.emu.control.getBindings();
+  }
+
+  public async deploy(decls: readonly Decl[], options: DeployOptions & SynthOptions = {}): Promise<Deployed> {
+    const { template, logicalIds } = synth(decls, options);
+    this.emu.control.clearCalls();
+    const result = await this.driver.deploy(template, options);
+    return { ...result, logicalIds };
+  }
+
+  public destroy(options: DeployOptions = {}): Promise<OperationResult> {
+    this.emu.control.clearCalls();
+    return this.driver.destroy(STACK_NAME, options);
+  }
+
+  /** API calls since the last deploy/destroy started. */
+  public get calls(): readonly CallRecord[] {
+    return this.emu.calls;
+  }
+
+  /**
+   * The invariant every step must leave behind: each group holds exactly what is declared on it plus the
+   * numbers that were bound there before (by hand, or by a retained resource); every number the stack does
+   * not declare has exactly the binding it had at the baseline, except `released` numbers, which this
+   * stack once bound and has let go of (they must be unbound, not left behind). Compared for every number
+   * in the inventory, so a touched foreign number, a stray binding or a leftover all show up in the diff.
+   */
+  public expectState(declared: Readonly<Record<string, readonly string[]>>, options: {
+    readonly released?: readonly string[];
+    /** Bindings that differ from the baseline for a reason the test states (e.g. restored to their owner). */
+    readonly overrides?: Readonly<Record<string, Binding | null>>;
+  } = {}): void {
+    const expected: Record<string, Binding | null> = { ...this.baseline };
+    for (const number of options.released ?? []) expected[number] = null;
+    for (const [group, numbers] of Object.entries(declared)) {
+      for (const number of numbers) {
+        if (!(number in expected)) throw new Error(`test bug: ${number} is declared but not in the inventory`);
+        expected[number] = { name: 'VoiceConnectorGroupId', value: group };
+      }
+    }
+    Object.assign(expected, options.overrides ?? {});
+    expect(this.emu.control.getBindings()).toEqual(expected);
+    // The group view, independently of the per-number view: exactly the declared numbers plus what was there before.
+    for (const group of Object.values(this.account.groups)) {
+      const want = Object.entries(expected).filter(([, b]) => b?.name === 'VoiceConnectorGroupId' && b.value === group).map(([n]) => n).sort();
+      expect(this.emu.control.groupNumbers(group)).toEqual(want);
+    }
+  }
+
+  /** Numbers that appear in any write call (associate/disassociate of any kind) since the step started. */
+  public writtenNumbers(): Set<string> {
+    return new Set(this.calls.filter((c) => isWrite(c.operation)).flatMap((c) => c.numbers ?? []));
+  }
+
+  /** Numbers named by any call at all (reads included) since the step started. */
+  public touchedNumbers(): Set<string> {
+    return new Set(this.calls.flatMap((c) => c.numbers ?? []));
+  }
+
+  /** The numbers this account treats as foreign: a write that names one of them is a bug unless declared with forceAssociate. */
+  public get foreign(): string[] {
+    const { foreignOnA, onOtherGroup, onVoiceConnector, spare } = this.account;
+    return [foreignOnA, onOtherGroup, onVoiceConnector, spare];
+  }
+
+  public async close(): Promise<void> {
+    await this.containers.shutdown();
+    await this.emu.close();
+  }
+}
+
+export function isWrite(operation: CallRecord['operation']): boolean {
+  return operation.startsWith('Associate') || operation.startsWith('Disassociate');
+}
+
+/** `<phase> <RequestType> <construct id> <ok|FAILED>` per event, with logical ids mapped back to construct ids. */
+export function summary(result: OperationResult, logicalIds: Readonly<Record<string, string>>): string[] {
+  const byLogical = new Map(Object.entries(logicalIds).map(([id, logical]) => [logical, id]));
+  return result.events
+    .filter((e) => byLogical.has(e.logicalResourceId))
+    .map((e) => `${e.phase} ${e.requestType} ${byLogical.get(e.logicalResourceId)}${e.delivery > 1 ? ' (again)' : ''} ${e.ok ? 'ok' : 'FAILED'}`);
+}
+
+export function eventsFor(result: OperationResult, logicalId: string): SentEvent[] {
+  return result.events.filter((e) => e.logicalResourceId === logicalId);
+}
+
+export function groupBinding(group: string): Binding {
+  return { name: 'VoiceConnectorGroupId', value: group };
+}
+
+export interface LifecycleOptions {
+  readonly order?: DeployOptions['order'];
+  readonly duplicateDelivery?: boolean;
+  readonly batchSize?: number;
+  /** Pool numbers for the first construct (the second gets 3 more). Default 5. */
+  readonly size?: number;
+}
+
+/** Every API call the emulator answered during a lifecycle run, step by step. */
+export type CallLog = Array<{ readonly step: string; readonly calls: readonly CallRecord[] }>;
+
+/**
+ * The whole lifecycle on one stack, with the invariants checked on the emulator after every step:
+ * Create (one number already bound counts as done), Update add/remove, a number moved between the two
+ * constructs, a group change, a failed Update rolled back, a failed Create of a new construct, a
+ * drifted number, and destroy. Used by the fault runs, where the same end states must hold.
+ */
+export async function runLifecycle(world: World, options: LifecycleOptions = {}): Promise<CallLog> {
+  const log: CallLog = [];
+  const done = (step: string) => log.push({ step, calls: world.calls });
+  const { groups: { a, b }, pool, onOtherGroup, notInInventory } = world.account;
+  const size = options.size ?? 5;
+  const deployOptions = { order: options.order, duplicateDelivery: options.duplicateDelivery, batchSize: options.batchSize };
+  const line1 = pool.slice(0, size);
+  const line2 = pool.slice(size, size + 3);
+  const [x, y, z] = pool.slice(size + 3, size + 6);
+  const ok = (result: OperationResult, status: string) => {
+    expect(result.failure).toBeUndefined();
+    expect(result.status).toBe(status);
+  };
+  const noForeignUnbinds = () => {
+    const unbound = new Set(world.calls.filter((c) => c.operation.startsWith('Disassociate')).flatMap((c) => c.numbers ?? []));
+    expect(world.foreign.filter((n) => unbound.has(n))).toEqual([]);
+  };
+
+  // Create; line2's first number was bound to the group by hand beforehand: it counts as done.
+  world.emu.control.bind(line2[0], 'VoiceConnectorGroupId', a);
+  world.rebaseline();
+  let result = await world.deploy([
+    { id: 'Line1', group: a, numbers: line1 },
+    { id: 'Line2', group: a, numbers: line2, dependsOn: ['Line1'] },
+  ], deployOptions);
+  ok(result, 'CREATE_COMPLETE');
+  world.expectState({ [a]: [...line1, ...line2] });
+  noForeignUnbinds();
+  done('create');
+
+  // Update: Line1 drops its first number and adds x; Line2 is unchanged.
+  const line1b = [...line1.slice(1), x];
+  result = await world.deploy([
+    { id: 'Line1', group: a, numbers: line1b },
+    { id: 'Line2', group: a, numbers: line2, dependsOn: ['Line1'] },
+  ], deployOptions);
+  ok(result, 'UPDATE_COMPLETE');
+  world.expectState({ [a]: [...line1b, ...line2] }, { released: [line1[0]] });
+  const unchanged = [...line1.slice(1), ...line2];
+  expect(unchanged.filter((n) => world.touchedNumbers().has(n))).toEqual([]);
+  noForeignUnbinds();
+  done('update');
+
+  // Refactor: Line1's last original number moves to Line2 in the same deploy; it stays bound.
+  const moved = line1[size - 1];
+  const line1c = line1b.filter((n) => n !== moved);
+  const line2c = [...line2, moved];
+  result = await world.deploy([
+    { id: 'Line1', group: a, numbers: line1c },
+    { id: 'Line2', group: a, numbers: line2c, dependsOn: ['Line1'] },
+  ], deployOptions);
+  ok(result, 'UPDATE_COMPLETE');
+  world.expectState({ [a]: [...line1c, ...line2c] }, { released: [line1[0]] });
+  expect(world.writtenNumbers().has(moved)).toBe(false);
+  done('refactor');
+
+  // Group change: Line2 moves to group b (its numbers are its own: no forceAssociate).
+  result = await world.deploy([
+    { id: 'Line1', group: a, numbers: line1c },
+    { id: 'Line2', group: b, numbers: line2c, dependsOn: ['Line1'] },
+  ], deployOptions);
+  ok(result, 'UPDATE_COMPLETE');
+  const line2Events = eventsFor(result, result.logicalIds.Line2);
+  expect(line2Events.map((e) => `${e.phase} ${e.requestType}`)).toEqual(
+    options.duplicateDelivery ? ['deploy Update', 'deploy Update', 'cleanup Delete', 'cleanup Delete'] : ['deploy Update', 'cleanup Delete'],
+  );
+  expect(line2Events[0].returnedPhysicalResourceId).not.toBe(line2Events[0].physicalResourceId);
+  for (const cleanup of line2Events.filter((e) => e.phase === 'cleanup')) {
+    expect(cleanup.ok).toBe(true);
+    expect(cleanup.data).toMatchObject({ DisassociatedCount: 0 });
+  }
+  const stable = { [a]: line1c, [b]: line2c };
+  world.expectState(stable, { released: [line1[0]] });
+  noForeignUnbinds();
+  done('group change');
+
+  // Failed Update: Line1's update (add y, drop its first remaining number) succeeds, then Line2's fails
+  // on a number bound to someone else's group; the rollback puts Line1 back exactly.
+  result = await world.deploy([
+    { id: 'Line1', group: a, numbers: [...line1c.slice(1), y] },
+    { id: 'Line2', group: b, numbers: [...line2c, onOtherGroup, z], dependsOn: ['Line1'] },
+  ], deployOptions);
+  expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+  expect(result.failure).toContain(onOtherGroup);
+  expect(result.failure).toContain('PhoneNumberAssociationsExist');
+  world.expectState(stable, { released: [line1[0]] });
+  noForeignUnbinds();
+  done('failed update');
+
+  // Failed Create of a new construct in an existing stack: what it bound is unbound again.
+  result = await world.deploy([
+    { id: 'Line1', group: a, numbers: line1c },
+    { id: 'Line2', group: b, numbers: line2c, dependsOn: ['Line1'] },
+    { id: 'Line3', group: a, numbers: [z, notInInventory], dependsOn: ['Line2'] },
+  ], deployOptions);
+  expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+  expect(result.failure).toContain(`${notInInventory}: NotFound`);
+  world.expectState(stable, { released: [line1[0]] });
+  noForeignUnbinds();
+  done('failed create');
+
+  // Drift, then destroy: a number unbound by hand is not an error; everything declared is released.
+  world.emu.control.unbind(line1c[0]);
+  ok(await world.destroy(deployOptions), 'DELETE_COMPLETE');
+  world.expectState({}, { released: [line1[0], ...line1c, ...line2c] });
+  noForeignUnbinds();
+  done('destroy');
+  return log;
+}
