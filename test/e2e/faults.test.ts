@@ -92,7 +92,8 @@ test('latency: 40 ms before every answer', async () => {
 
 test('everything at once, modestly', async () => {
   await world.reset({
-    tpsLimit: 8, serverErrorRate: 0.15, perNumberThrottleRate: 0.15, strictReassociate: true, strictDisassociate: true, maxListLength: 4, latencyMs: 5,
+    tpsLimit: 8, serverErrorRate: 0.15, perNumberThrottleRate: 0.15, maxListLength: 4, latencyMs: 5,
+    strictReassociate: true, strictDisassociate: true,
   });
   await runLifecycle(world, { size: 6, order: 'reverse' });
 });
