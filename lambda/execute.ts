@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-chime-sdk-voice';
 import type { Logger } from './log';
 import { lookupOwners } from './observe';
-import type { Owner, Step } from './plan';
+import { ownerBefore, type Owner, type Step } from './plan';
 import { chunk, mapWithConcurrency } from './pool';
 import { normalizeE164 } from '../src/binding-properties';
 
@@ -64,6 +64,8 @@ type Target = { readonly kind: 'group' | 'voiceConnector'; readonly id: string }
 /** Applies a plan's steps with batching, bounded concurrency and per-number retries, journaling each change. */
 export class Executor {
   private batchSize: number;
+  private until?: number;
+  private undoing = false;
 
   constructor(private readonly client: ChimeSDKVoiceClient, private readonly options: ExecutorOptions) {
     this.batchSize = options.batchSize;
@@ -84,7 +86,10 @@ export class Executor {
   }
 
   /** Reverts journaled changes, newest first; returns what could not be reverted. */
-  public async undo(journal: readonly JournalEntry[]): Promise<NumberFailure[]> {
+  public async undo(journal: readonly JournalEntry[], until?: number): Promise<NumberFailure[]> {
+    // Undo may use the time that was held back from the forward work.
+    if (until !== undefined) this.until = until;
+    this.undoing = true;
     const unbind = new Map<string, string[]>();
     const giveBack = new Map<string, { target: Target; numbers: string[] }>();
     const rebind = new Map<string, string[]>();
@@ -116,6 +121,23 @@ export class Executor {
 
   private async associateStep(step: Extract<Step, { kind: 'associate' }>, journal: JournalEntry[]): Promise<NumberFailure[]> {
     const target: Target = { kind: 'group', id: step.groupId };
+    const known = step.force === 'take' ? step.numbers.filter((n) => step.owners?.[n]) : [];
+    const rest = known.length > 0 ? step.numbers.filter((n) => !step.owners?.[n]) : step.numbers;
+    const failures: NumberFailure[] = [];
+    if (known.length > 0) {
+      const taken = await this.batched(known, (batch) => this.associateCall(target, batch, true), step.groupId, 'associate');
+      for (const number of taken.succeeded) {
+        journal.push({ kind: 'associated', groupId: step.groupId, number, prior: ownerBefore(step, number) });
+      }
+      failures.push(...taken.failed);
+    }
+    if (rest.length > 0) {
+      failures.push(...(await this.associateUnknown({ ...step, numbers: rest }, target, journal)));
+    }
+    return failures;
+  }
+
+  private async associateUnknown(step: Extract<Step, { kind: 'associate' }>, target: Target, journal: JournalEntry[]): Promise<NumberFailure[]> {
     const forced = step.force === 'ours';
     const first = await this.batched(step.numbers, (batch) => this.associateCall(target, batch, forced), step.groupId, 'associate');
     for (const number of first.succeeded) {
@@ -174,8 +196,16 @@ export class Executor {
     groupId: string,
     action: NumberFailure['action'],
   ): Promise<CallResult> {
-    const results = await mapWithConcurrency(chunk(numbers, this.batchSize), this.options.concurrency, (batch) =>
-      this.callWithRetries(batch, call, groupId, action));
+    // Once a number has failed for good the attempt will be undone, so forward batches not yet started
+    // are skipped: every change made after that point would only add to the undo. Undo itself tries all.
+    let failedForGood = false;
+    const results = await mapWithConcurrency(chunk(numbers, this.batchSize), this.options.concurrency, async (batch) => {
+      if (failedForGood) return { succeeded: [], failed: [] };
+      const result = await this.callWithRetries(batch, call, groupId, action);
+      failedForGood ||= !this.undoing
+        && result.failed.some((f) => f.code !== OUT_OF_TIME && !(action === 'disassociate' && f.code === 'NotFound'));
+      return result;
+    });
     return { succeeded: results.flatMap((r) => r.succeeded), failed: results.flatMap((r) => r.failed) };
   }
 
@@ -195,7 +225,7 @@ export class Executor {
     const failed: NumberFailure[] = [];
     let pending = numbers;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      if (Date.now() >= this.options.deadline()) {
+      if (Date.now() >= this.deadline()) {
         failed.push(...pending.map((number) => outOfTime(number, groupId, action)));
         break;
       }
@@ -234,7 +264,7 @@ export class Executor {
       if (pending.length > 0) {
         const ceiling = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** attempt);
         const delay = Math.floor(this.options.random() * ceiling);
-        if (Date.now() + delay >= this.options.deadline()) {
+        if (Date.now() + delay >= this.deadline()) {
           failed.push(...pending.map((number) => outOfTime(number, groupId, action)));
           break;
         }
@@ -243,6 +273,10 @@ export class Executor {
       }
     }
     return { succeeded, failed };
+  }
+
+  private deadline(): number {
+    return this.until ?? this.options.deadline();
   }
 
   private async associateCall(target: Target, numbers: string[], force: boolean): Promise<PhoneNumberError[]> {
@@ -283,7 +317,7 @@ export class Executor {
 }
 
 function outOfTime(number: string, groupId: string, action: NumberFailure['action']): NumberFailure {
-  return { number, groupId, action, code: OUT_OF_TIME, message: 'the handler stopped before this number so it could undo its work within the Lambda timeout' };
+  return { number, groupId, action, code: OUT_OF_TIME, message: 'the handler ran short of time before this number' };
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {

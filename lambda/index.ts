@@ -1,19 +1,46 @@
 import type { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { chimeClient, setCallDeadline } from './client';
-import { Executor, type ExecutorOptions } from './execute';
+import { Executor, OUT_OF_TIME, type ExecutorOptions, type JournalEntry, type NumberFailure } from './execute';
 import { createLogger, type Logger } from './log';
 import { failureMessage } from './messages';
-import { observeGroups } from './observe';
-import { planChanges, requiredReads } from './plan';
+import { lookupOwners, observeGroups } from './observe';
+import {
+  ownerBefore, planChanges, progressReads, remainingSteps, requiredReads,
+  type GroupObservation, type Observations, type Owner, type Plan, type Step,
+} from './plan';
 import { parseRequest, unknownPropertyNames, type BindingRequest } from './request';
-import { Attr } from '../src/binding-properties';
+import { Attr, CHECKPOINT_KEY, RECONCILE_TIME_LIMIT_MINUTES } from '../src/binding-properties';
 
-/** The Provider framework's onEvent contract. */
+/** The Provider framework's onEvent contract, plus the progress record its isComplete call receives. */
 export interface OnEventResponse {
   readonly PhysicalResourceId: string;
   readonly Data: Record<string, string | number>;
+  readonly [CHECKPOINT_KEY]: Checkpoint;
 }
+
+/** The Provider framework's isComplete contract. */
+export interface IsCompleteResponse {
+  readonly IsComplete: boolean;
+  readonly Data?: Record<string, string | number>;
+}
+
+/**
+ * What a deployment that did not finish in its first invocation needs in order to go on: the
+ * observations the plan was made from (so every later invocation recomputes the same plan) and the
+ * owners of numbers being taken with forceAssociate (so a failure can hand them back). Progress itself
+ * is never stored: it is read back from the service.
+ */
+export interface Checkpoint {
+  readonly complete: boolean;
+  /** Epoch ms of the first invocation. */
+  readonly startedAt: number;
+  readonly observed?: Record<string, { readonly exists: boolean; readonly bound: readonly string[] }>;
+  readonly owners?: Record<string, Owner>;
+}
+
+/** An isComplete event: the CloudFormation event with the onEvent result spread over it. */
+export type CompletionEvent = CloudFormationCustomResourceEvent & { readonly [CHECKPOINT_KEY]: Checkpoint; readonly PhysicalResourceId: string };
 
 export interface HandlerSettings {
   readonly batchSize: number;
@@ -32,38 +59,250 @@ const UNDO_RESERVE = 0.35;
 /** Kept free at the very end for the response to reach the Provider framework. */
 const RESPONSE_MARGIN_MS = 3_000;
 
-export async function handler(event: CloudFormationCustomResourceEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<OnEventResponse> {
+/**
+ * Entry point for both of the Provider framework's calls: onEvent (a plain CloudFormation event) and
+ * isComplete (the same event carrying onEvent's result). One function serves both, so a stack still has
+ * exactly one handler function.
+ */
+export async function handler(event: CompletionEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<IsCompleteResponse>;
+export async function handler(event: CloudFormationCustomResourceEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<OnEventResponse>;
+export async function handler(
+  event: CloudFormationCustomResourceEvent | CompletionEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<OnEventResponse | IsCompleteResponse> {
   const settings = settingsFromEnvironment(process.env);
-  const remaining = context?.getRemainingTimeInMillis?.() ?? 15 * 60_000;
-  const start = Date.now();
-  const end = start + remaining - RESPONSE_MARGIN_MS;
-  const forwardDeadline = start + (remaining - RESPONSE_MARGIN_MS) * (1 - UNDO_RESERVE);
+  const deadlines = deadlinesFor(context);
+  if (CHECKPOINT_KEY in event) {
+    return isComplete(event, chimeClient, settings, deadlines);
+  }
   settings.log.info('event', {
     requestType: event.RequestType,
     logicalId: event.LogicalResourceId,
-    remainingMs: remaining,
+    remainingMs: deadlines.end - Date.now(),
     unknownProperties: unknownPropertyNames(event.ResourceProperties ?? {}),
   });
-  const request = parseRequest(event);
-  return reconcile(request, chimeClient, settings, { forward: forwardDeadline, end });
+  return reconcile(parseRequest(event), chimeClient, settings, deadlines);
+}
+
+function deadlinesFor(context?: Pick<Context, 'getRemainingTimeInMillis'>): Deadlines {
+  const remaining = context?.getRemainingTimeInMillis?.() ?? 15 * 60_000;
+  const start = Date.now();
+  return {
+    forward: start + (remaining - RESPONSE_MARGIN_MS) * (1 - UNDO_RESERVE),
+    end: start + remaining - RESPONSE_MARGIN_MS,
+  };
+}
+
+export interface Deadlines {
+  /** No new change starts after this (epoch ms). */
+  readonly forward: number;
+  /** Undo and the response must be done by this. */
+  readonly end: number;
 }
 
 /**
- * Event -> plan -> apply. Reads what the plan needs, computes it, applies it; on any per-number
- * failure undoes this attempt's changes and fails with a message naming every failing number.
+ * Event -> plan -> apply. Reads what the plan needs, computes it and applies it as far as this
+ * invocation's time allows. On any per-number failure it undoes this attempt's changes and fails with a
+ * message naming every failing number. If time runs out first, it returns a checkpoint and the
+ * Provider framework's isComplete calls carry on from there.
  */
 export async function reconcile(
   request: BindingRequest,
   client: ChimeSDKVoiceClient,
   settings: HandlerSettings,
-  deadlines: { readonly forward: number; readonly end: number },
+  deadlines: Deadlines,
 ): Promise<OnEventResponse> {
   const { log } = settings;
-  let deadline = deadlines.forward;
-  setCallDeadline(deadline);
+  const startedAt = Date.now();
+  setCallDeadline(deadlines.forward);
 
-  const observations = await observeGroups(client, requiredReads(request), settings.concurrency);
+  const reads = requiredReads(request);
+  const observations = await observeGroups(client, reads, settings.concurrency);
   const plan = planChanges(request, observations);
+  logPlan(log, plan);
+
+  const executor = newExecutor(client, settings, deadlines);
+  const execution = await executor.run(plan.steps);
+  if (execution.failures.length > 0 && !execution.failures.every((f) => f.code === OUT_OF_TIME)) {
+    return fail(request, executor, execution.failures, execution.journal, deadlines, log);
+  }
+  if (execution.failures.length > 0) {
+    setCallDeadline(deadlines.end);
+    const owners = await ownersToRemember(client, plan, execution.journal, settings.concurrency);
+    log.info('out of time for now; the completion checks carry on', { physicalId: plan.physicalId, left: execution.failures.length });
+    return {
+      PhysicalResourceId: plan.physicalId,
+      Data: {},
+      [CHECKPOINT_KEY]: { complete: false, startedAt, observed: serializeObservations(observations, reads), owners },
+    };
+  }
+  log.info('done', { physicalId: plan.physicalId, ...counts(plan, execution.journal) });
+  return { PhysicalResourceId: plan.physicalId, Data: dataFor(plan, execution.journal), [CHECKPOINT_KEY]: { complete: true, startedAt } };
+}
+
+/**
+ * The Provider framework's completion check. Recomputes the plan from the checkpoint, reads how far it
+ * has got, and applies the rest as far as time allows. A per-number failure, or running past the
+ * deployment's time limit, undoes everything this deployment changed (as read back from the service).
+ */
+export async function isComplete(
+  event: CompletionEvent,
+  client: ChimeSDKVoiceClient,
+  settings: HandlerSettings,
+  deadlines: Deadlines,
+): Promise<IsCompleteResponse> {
+  const checkpoint = event[CHECKPOINT_KEY];
+  if (checkpoint.complete) {
+    return { IsComplete: true };
+  }
+  const { log } = settings;
+  const request = parseRequest(event);
+  const plan = withOwners(planChanges(request, deserializeObservations(checkpoint.observed)), checkpoint.owners ?? {});
+  setCallDeadline(deadlines.forward);
+  const current = await observeGroups(client, progressReads(plan), settings.concurrency);
+  const remaining = remainingSteps(plan, current);
+  const doneBefore = journalOf(plan, remaining);
+  const executor = newExecutor(client, settings, deadlines);
+
+  const giveUpAt = checkpoint.startedAt + RECONCILE_TIME_LIMIT_MINUTES * 60_000;
+  if (remaining.length > 0 && Date.now() >= giveUpAt) {
+    const left = remaining.flatMap((step) => step.numbers.map((number): NumberFailure => ({
+      number,
+      groupId: step.groupId,
+      action: step.kind,
+      code: OUT_OF_TIME,
+      message: `not done within the ${RECONCILE_TIME_LIMIT_MINUTES}-minute limit for one deployment`,
+    })));
+    return fail(request, executor, left, doneBefore, deadlines, log);
+  }
+
+  log.info('completion check', { physicalId: plan.physicalId, left: remaining.reduce((sum, s) => sum + s.numbers.length, 0) });
+  const execution = await executor.run(remaining);
+  if (execution.failures.length > 0 && !execution.failures.every((f) => f.code === OUT_OF_TIME)) {
+    return fail(request, executor, execution.failures, [...doneBefore, ...execution.journal], deadlines, log);
+  }
+  if (execution.failures.length > 0) {
+    return { IsComplete: false };
+  }
+  log.info('done', { physicalId: plan.physicalId, ...counts(plan) });
+  return { IsComplete: true, Data: dataFor(plan) };
+}
+
+async function fail(
+  request: BindingRequest,
+  executor: Executor,
+  failures: readonly NumberFailure[],
+  journal: readonly JournalEntry[],
+  deadlines: Deadlines,
+  log: Logger,
+): Promise<never> {
+  log.error('failed numbers', { failures: failures.map(({ number, code, action, groupId }) => ({ number, code, action, groupId })) });
+  setCallDeadline(deadlines.end);
+  const undoFailures = await executor.undo(journal, deadlines.end);
+  if (undoFailures.length > 0) {
+    log.error('could not undo', { failures: undoFailures.map(({ number, code, groupId }) => ({ number, code, groupId })) });
+  }
+  throw new Error(failureMessage(request, failures, undoFailures, journal.length));
+}
+
+function newExecutor(client: ChimeSDKVoiceClient, settings: HandlerSettings, deadlines: Deadlines): Executor {
+  return new Executor(client, {
+    batchSize: settings.batchSize,
+    concurrency: settings.concurrency,
+    numberAttempts: settings.numberAttempts,
+    baseDelayMs: settings.retryTiming?.baseDelayMs ?? 200,
+    maxDelayMs: settings.retryTiming?.maxDelayMs ?? 10_000,
+    deadline: () => deadlines.forward,
+    sleep: settings.retryTiming?.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    random: settings.retryTiming?.random ?? Math.random,
+    log: settings.log,
+  });
+}
+
+/** What the plan changed, as journal entries an undo can replay, for the numbers no longer remaining. */
+function journalOf(plan: Plan, remaining: readonly Step[]): JournalEntry[] {
+  const left = new Set(remaining.flatMap((step) => step.numbers.map((n) => `${step.kind}:${step.groupId}:${n}`)));
+  return plan.steps.flatMap((step) => step.numbers
+    .filter((number) => !left.has(`${step.kind}:${step.groupId}:${number}`))
+    .map((number): JournalEntry => (step.kind === 'associate'
+      ? { kind: 'associated', groupId: step.groupId, number, prior: ownerBefore(step, number) }
+      : { kind: 'disassociated', groupId: step.groupId, number })));
+}
+
+/**
+ * Owners of every number a `take` step moves: from the journal for those already moved, looked up now
+ * for the rest, so that a later invocation can still hand each one back.
+ */
+async function ownersToRemember(
+  client: ChimeSDKVoiceClient,
+  plan: Plan,
+  journal: readonly JournalEntry[],
+  concurrency: number,
+): Promise<Record<string, Owner>> {
+  const owners: Record<string, Owner> = {};
+  const moved = new Set<string>();
+  for (const entry of journal) {
+    if (entry.kind === 'associated') {
+      moved.add(entry.number);
+      if (entry.prior) owners[entry.number] = entry.prior;
+    }
+  }
+  const pending = plan.steps.filter((s) => s.kind === 'associate' && s.force === 'take').flatMap((s) => s.numbers).filter((n) => !moved.has(n));
+  if (pending.length > 0) {
+    for (const [number, owner] of await lookupOwners(client, pending, concurrency)) owners[number] = owner;
+  }
+  return owners;
+}
+
+function withOwners(plan: Plan, owners: Record<string, Owner>): Plan {
+  return {
+    ...plan,
+    steps: plan.steps.map((step) => (step.kind === 'associate' && step.force === 'take' ? { ...step, owners } : step)),
+  };
+}
+
+/** Observations restricted to the numbers the plan was about, so the checkpoint stays small. */
+function serializeObservations(observations: Observations, reads: readonly { groupId: string; numbers: ReadonlySet<string> }[]): Checkpoint['observed'] {
+  const observed: Record<string, { exists: boolean; bound: string[] }> = {};
+  for (const read of reads) {
+    const found = observations.get(read.groupId);
+    if (found) observed[read.groupId] = { exists: found.exists, bound: [...found.bound].filter((n) => read.numbers.has(n)) };
+  }
+  return observed;
+}
+
+function deserializeObservations(observed: Checkpoint['observed']): Observations {
+  return new Map(Object.entries(observed ?? {}).map(([groupId, o]): [string, GroupObservation] => [
+    groupId,
+    { exists: o.exists, bound: new Set(o.bound) },
+  ]));
+}
+
+/**
+ * Changes made: from the journal when one invocation did everything (it leaves out numbers that turned
+ * out to be gone already), otherwise from the plan, which is what the invocations together carried out.
+ */
+function counts(plan: Plan, journal?: readonly JournalEntry[]): { associated: number; disassociated: number; unchanged: number } {
+  const sum = (kind: Step['kind']) => plan.steps.filter((s) => s.kind === kind).reduce((total, s) => total + s.numbers.length, 0);
+  if (journal) {
+    const associated = journal.filter((e) => e.kind === 'associated').length;
+    return { associated, disassociated: journal.length - associated, unchanged: plan.unchanged };
+  }
+  return { associated: sum('associate'), disassociated: sum('disassociate'), unchanged: plan.unchanged };
+}
+
+function dataFor(plan: Plan, journal?: readonly JournalEntry[]): Record<string, string | number> {
+  const { associated, disassociated, unchanged } = counts(plan, journal);
+  return {
+    [Attr.GROUP_ID]: plan.groupId,
+    [Attr.DECLARED_COUNT]: plan.declared,
+    [Attr.ASSOCIATED_COUNT]: associated,
+    [Attr.DISASSOCIATED_COUNT]: disassociated,
+    [Attr.UNCHANGED_COUNT]: unchanged,
+  };
+}
+
+function logPlan(log: Logger, plan: Plan): void {
   log.info('plan', {
     physicalId: plan.physicalId,
     groupId: plan.groupId,
@@ -71,44 +310,6 @@ export async function reconcile(
     unchanged: plan.unchanged,
     steps: plan.steps.map((s) => ({ kind: s.kind, groupId: s.groupId, count: s.numbers.length, ...(s.kind === 'associate' ? { force: s.force } : {}) })),
   });
-
-  const executor = new Executor(client, {
-    batchSize: settings.batchSize,
-    concurrency: settings.concurrency,
-    numberAttempts: settings.numberAttempts,
-    baseDelayMs: settings.retryTiming?.baseDelayMs ?? 200,
-    maxDelayMs: settings.retryTiming?.maxDelayMs ?? 10_000,
-    deadline: () => deadline,
-    sleep: settings.retryTiming?.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    random: settings.retryTiming?.random ?? Math.random,
-    log,
-  });
-  const execution = await executor.run(plan.steps);
-
-  if (execution.failures.length > 0) {
-    log.error('failed numbers', { failures: execution.failures.map(({ number, code, action, groupId }) => ({ number, code, action, groupId })) });
-    deadline = deadlines.end;
-    setCallDeadline(deadline);
-    const undoFailures = await executor.undo(execution.journal);
-    if (undoFailures.length > 0) {
-      log.error('could not undo', { failures: undoFailures.map(({ number, code, groupId }) => ({ number, code, groupId })) });
-    }
-    throw new Error(failureMessage(request, execution.failures, undoFailures, execution.journal.length));
-  }
-
-  const associated = execution.journal.filter((e) => e.kind === 'associated').length;
-  const disassociated = execution.journal.length - associated;
-  log.info('done', { physicalId: plan.physicalId, associated, disassociated, unchanged: plan.unchanged });
-  return {
-    PhysicalResourceId: plan.physicalId,
-    Data: {
-      [Attr.GROUP_ID]: plan.groupId,
-      [Attr.DECLARED_COUNT]: plan.declared,
-      [Attr.ASSOCIATED_COUNT]: associated,
-      [Attr.DISASSOCIATED_COUNT]: disassociated,
-      [Attr.UNCHANGED_COUNT]: plan.unchanged,
-    },
-  };
 }
 
 /** Tunables the construct sets on the function; a bad value fails loudly instead of deploying oddly. */

@@ -19,7 +19,7 @@ export function remedy(failure: NumberFailure): string {
     case 'ServiceUnavailable':
       return 'the service kept failing it after every retry; deploy again later';
     case OUT_OF_TIME:
-      return 'not attempted: the handler ran short of time; deploy again (it resumes where this left off)';
+      return `not done: ${failure.message}; deploy again (numbers already in place are skipped)`;
     case 'BadRequest':
     case 'Validation':
     case 'Unprocessable':

@@ -9,8 +9,9 @@ export type Owner =
  * How an association step treats numbers bound elsewhere:
  * - `never`: leave them; the service reports PhoneNumberAssociationsExist and the step fails.
  * - `ours`: they sit on this resource's previous group, so they are moved without asking.
- * - `take`: the user set forceAssociate; ask politely first, then look up each contested number's
- *   owner and force it over, remembering the owner so a failure can put it back.
+ * - `take`: the user set forceAssociate; numbers whose owner is already known (`owners`) are forced
+ *   over at once, the others are asked for politely, then looked up and forced if contested. Either
+ *   way the owner is remembered so a failure can hand the number back.
  */
 export type ForceMode = 'never' | 'ours' | 'take';
 
@@ -22,6 +23,8 @@ export type Step =
     readonly force: ForceMode;
     /** Owner before the move, known up front for `ours`. */
     readonly from?: Owner;
+    /** For `take`: owners looked up in an earlier invocation of the same deployment. */
+    readonly owners?: Readonly<Record<string, Owner>>;
   }
   | { readonly kind: 'disassociate'; readonly groupId: string; readonly numbers: readonly string[] };
 
@@ -207,4 +210,36 @@ function read(groupId: string, numbers: readonly string[], spec: BindingSpec): R
 
 function countNumbers(steps: readonly Step[]): number {
   return steps.filter((s) => s.kind === 'associate').reduce((sum, s) => sum + s.numbers.length, 0);
+}
+
+/** Numbers an association step moves, with the owner each had before (when known). */
+export function ownerBefore(step: Extract<Step, { kind: 'associate' }>, number: string): Owner | undefined {
+  return step.from ?? step.owners?.[number];
+}
+
+/**
+ * The part of a plan not yet done, judged from fresh observations: association steps keep the numbers
+ * not yet on their group, disassociation steps the numbers still on it. Because a plan only lists
+ * numbers that were not in their wanted state when it was made, everything it lists that is in the
+ * wanted state now was changed by this deployment.
+ */
+export function remainingSteps(plan: Plan, current: Observations): Step[] {
+  return plan.steps
+    .map((step) => {
+      const bound = current.get(step.groupId)?.bound ?? new Set<string>();
+      const numbers = step.numbers.filter((n) => (step.kind === 'associate' ? !bound.has(n) : bound.has(n)));
+      return { ...step, numbers };
+    })
+    .filter((step) => step.numbers.length > 0);
+}
+
+/** Reads that show how far a plan has got: the plan's numbers, per group. */
+export function progressReads(plan: Plan): ReadRequest[] {
+  const byGroup = new Map<string, Set<string>>();
+  for (const step of plan.steps) {
+    const numbers = byGroup.get(step.groupId) ?? new Set<string>();
+    step.numbers.forEach((n) => numbers.add(n));
+    byGroup.set(step.groupId, numbers);
+  }
+  return [...byGroup].map(([groupId, numbers]) => ({ groupId, numbers, declaredCount: plan.declared }));
 }

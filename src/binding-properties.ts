@@ -59,3 +59,14 @@ export const E164_PATTERN = /^\+?[1-9]\d{1,14}$/;
 export function normalizeE164(value: string): string {
   return value.startsWith('+') ? value : `+${value}`;
 }
+
+/**
+ * How long one deployment of a binding resource may take, across the handler's first invocation and
+ * the Provider framework's completion checks. The provider's own total timeout is a little longer, and
+ * both stay inside CloudFormation's one-hour limit for custom resources, so the handler always gets to
+ * undo its work and report which numbers were left before CloudFormation gives up on it.
+ */
+export const RECONCILE_TIME_LIMIT_MINUTES = 50;
+
+/** Key of the handler's private progress record in the onEvent result, which the framework passes to isComplete. */
+export const CHECKPOINT_KEY = 'Reconciliation';

@@ -4,8 +4,10 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { RECONCILE_TIME_LIMIT_MINUTES } from './binding-properties';
 
 /**
  * Chime SDK Voice actions the handler calls. None of them has a resource type, so `Resource: "*"` is the
@@ -80,11 +82,28 @@ export class PhoneNumbersProvider extends Construct {
       description: 'Provider framework for cdk-chime-voice-connector-groups: invokes the handler',
     });
     frameworkLogs.grantWrite(frameworkRole);
+    const completionRole = new iam.Role(this, 'CompletionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Provider framework for cdk-chime-voice-connector-groups: checks completion and reports timeouts',
+    });
+    frameworkLogs.grantWrite(completionRole);
 
+    // The same function answers the completion checks: a deployment too large for one invocation goes
+    // on there, past the 15-minute Lambda limit, until it is done or reaches its own time limit.
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.handler,
+      isCompleteHandler: this.handler,
+      queryInterval: Duration.seconds(10),
+      // A little longer than the handler's own limit, so the handler gives up (and undoes its work)
+      // first, and shorter than CloudFormation's one hour for a custom resource.
+      totalTimeout: Duration.minutes(RECONCILE_TIME_LIMIT_MINUTES + 5),
       logGroup: frameworkLogs,
       frameworkOnEventRole: frameworkRole,
+      frameworkCompleteAndTimeoutRole: completionRole,
+      waiterStateMachineLogOptions: {
+        destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+        level: sfn.LogLevel.ERROR,
+      },
     });
     this.serviceToken = provider.serviceToken;
   }

@@ -15,6 +15,11 @@ const HANDLER_LOGS_ID = 'VoiceConnectorGroupPhoneNumbersProviderHandlerLogsD0568
 const FRAMEWORK_ID = 'VoiceConnectorGroupPhoneNumbersProviderframeworkonEvent55F1C9F8';
 const FRAMEWORK_ROLE_ID = 'VoiceConnectorGroupPhoneNumbersProviderFrameworkRole6E3F8237';
 const FRAMEWORK_LOGS_ID = 'VoiceConnectorGroupPhoneNumbersProviderFrameworkLogs62D6C91E';
+const COMPLETION_ROLE_ID = 'VoiceConnectorGroupPhoneNumbersProviderCompletionRoleDB61A857';
+const WAITER_ROLE_ID = 'VoiceConnectorGroupPhoneNumbersProviderwaiterstatemachineRoleCBDA1EC9';
+const WAITER_LOGS_ID = 'VoiceConnectorGroupPhoneNumbersProviderWaiterLogs7203DF77';
+const IS_COMPLETE_ID = 'VoiceConnectorGroupPhoneNumbersProviderframeworkisComplete1D2F4049';
+const ON_TIMEOUT_ID = 'VoiceConnectorGroupPhoneNumbersProviderframeworkonTimeout7D5E2A03';
 const SERVICE_TOKEN = { 'Fn::GetAtt': [FRAMEWORK_ID, 'Arn'] };
 
 /** Every action the handler calls, written out so that a change to HANDLER_ACTIONS has to change this test too. */
@@ -225,31 +230,34 @@ describe('handler, roles and logs', () => {
     expect(actions.filter((a) => a.startsWith('chime:')).sort()).toStrictEqual([...EXPECTED_ACTIONS].sort());
   });
 
-  test('the handler role and the framework role carry no managed policies and no inline Policies', () => {
+  test('no role (handler, framework, completion, waiter) carries managed policies or inline Policies', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role');
-    expect(Object.keys(roles).sort()).toStrictEqual([FRAMEWORK_ROLE_ID, HANDLER_ROLE_ID].sort());
-    for (const role of Object.values(roles)) {
+    expect(Object.keys(roles).sort()).toStrictEqual([FRAMEWORK_ROLE_ID, HANDLER_ROLE_ID, COMPLETION_ROLE_ID, WAITER_ROLE_ID].sort());
+    for (const [id, role] of Object.entries(roles)) {
       expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
       expect(role.Properties).not.toHaveProperty('Policies');
       expect(role.Properties.AssumeRolePolicyDocument.Statement).toStrictEqual([
-        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: id === WAITER_ROLE_ID ? 'states.amazonaws.com' : 'lambda.amazonaws.com' } },
       ]);
     }
+    expect(functions(template)[IS_COMPLETE_ID].Properties.Role).toStrictEqual({ 'Fn::GetAtt': [COMPLETION_ROLE_ID, 'Arn'] });
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
     expect(functions(template)[HANDLER_ID].Properties.Role).toStrictEqual({ 'Fn::GetAtt': [HANDLER_ROLE_ID, 'Arn'] });
     expect(functions(template)[FRAMEWORK_ID].Properties.Role).toStrictEqual({ 'Fn::GetAtt': [FRAMEWORK_ROLE_ID, 'Arn'] });
   });
 
-  test('the framework role may invoke the handler and write its own logs, nothing else', () => {
+  test('the framework role may invoke the handler, start the completion waiter and write its own logs, nothing else', () => {
     const statements = statementsOfRole(template, FRAMEWORK_ROLE_ID);
-    expect(statements.flatMap(actionsOf).sort()).toStrictEqual(['lambda:GetFunction', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(statements.flatMap(actionsOf).sort()).toStrictEqual([
+      'lambda:GetFunction', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 'states:StartExecution',
+    ]);
     const logs = statements.find((s) => actionsOf(s).includes('logs:PutLogEvents'));
     expect(logs.Resource).toStrictEqual({ 'Fn::GetAtt': [FRAMEWORK_LOGS_ID, 'Arn'] });
   });
 
-  test('two log groups with one-year retention, one per function', () => {
+  test('three log groups with one-year retention: handler, framework functions, completion waiter', () => {
     const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    expect(Object.keys(logGroups).sort()).toStrictEqual([FRAMEWORK_LOGS_ID, HANDLER_LOGS_ID].sort());
+    expect(Object.keys(logGroups).sort()).toStrictEqual([FRAMEWORK_LOGS_ID, HANDLER_LOGS_ID, WAITER_LOGS_ID].sort());
     for (const logGroup of Object.values(logGroups)) {
       expect(logGroup.Properties.RetentionInDays).toBe(365);
     }
@@ -289,7 +297,7 @@ describe('one provider per stack', () => {
     const template = Template.fromStack(stack);
 
     template.resourceCountIs(RESOURCE_TYPE, 3);
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::Lambda::Function', 4);
     expect(handlerFunctions(template).map(([id]) => id)).toStrictEqual([HANDLER_ID]);
     expect(frameworkFunctions(template).map(([id]) => id)).toStrictEqual([FRAMEWORK_ID]);
     for (const binding of bindings) {
@@ -309,7 +317,7 @@ describe('one provider per stack', () => {
     expect(stack.node.findAll().filter((c) => c instanceof PhoneNumbersProvider)).toHaveLength(1);
 
     const template = Template.fromStack(stack);
-    expect(Object.keys(functions(template)).sort()).toStrictEqual([FRAMEWORK_ID, HANDLER_ID].sort());
+    expect(Object.keys(functions(template)).sort()).toStrictEqual([FRAMEWORK_ID, HANDLER_ID, IS_COMPLETE_ID, ON_TIMEOUT_ID].sort());
   });
 
   test('two stacks each get their own handler and framework function, referenced only within the stack', () => {

@@ -514,7 +514,7 @@ describe('duplicate delivery and hand-made events', () => {
       physicalResourceId: 'group:g1',
     });
 
-    expect(await driver.sendEvent(update)).toEqual({ ok: true, physicalResourceId: 'group:g2', data: { DeclaredCount: 1 } });
+    expect(await driver.sendEvent(update)).toMatchObject({ ok: true, physicalResourceId: 'group:g2', data: { DeclaredCount: 1 } });
     expect(fake.received[0]).toEqual(update);
 
     const renamingDelete = new LocalDeployDriver({ handlers: { [BINDING_RESOURCE_TYPE]: async () => ({ PhysicalResourceId: 'other' }) } });

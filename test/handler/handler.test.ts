@@ -13,7 +13,7 @@ import { handler, reconcile, settingsFromEnvironment, type HandlerSettings, type
 import { createLogger } from '../../lambda/log';
 import { physicalIdFor } from '../../lambda/plan';
 import { parseRequest } from '../../lambda/request';
-import { Attr } from '../../src/binding-properties';
+import { Attr, CHECKPOINT_KEY } from '../../src/binding-properties';
 
 const ID_A = physicalIdFor(GROUP_A, LOGICAL_ID);
 const ID_B = physicalIdFor(GROUP_B, LOGICAL_ID);
@@ -79,6 +79,7 @@ describe('Create', () => {
     expect(response).toEqual({
       PhysicalResourceId: ID_A,
       Data: counts({ declared: 3, associated: 3, disassociated: 0, unchanged: 0 }),
+      [CHECKPOINT_KEY]: { complete: true, startedAt: expect.any(Number) },
     });
     expect(fake.mock).toHaveReceivedCommandTimes(AssociatePhoneNumbersWithVoiceConnectorGroupCommand, 1);
     expect(fake.mock).toHaveReceivedCommandWith(AssociatePhoneNumbersWithVoiceConnectorGroupCommand, {
@@ -138,6 +139,7 @@ describe('Update', () => {
     expect(response).toEqual({
       PhysicalResourceId: ID_A,
       Data: counts({ declared: 2, associated: 0, disassociated: 0, unchanged: 2 }),
+      [CHECKPOINT_KEY]: { complete: true, startedAt: expect.any(Number) },
     });
   });
 
@@ -425,14 +427,15 @@ describe('per-number errors', () => {
     expect(message).toContain(`- ${n0}: Validation: rejected by the service (Validation for ${n0}); check it is a Voice Connector product-type number`);
   });
 
-  test('no retry starts past the deadline: the rest are reported as out of time', async () => {
+  test('no retry starts past the deadline: the numbers left are carried over to the completion checks', async () => {
     fake.own([n0]).script('associate', n0, 'Throttled');
     const soon = Date.now() + 100;
     const request = parseRequest(createEvent(props({ numbers: [n0] })));
     const slow = settings({ retryTiming: { sleep, random: () => 0.99, baseDelayMs: 1000 } });
-    const message = await failure(reconcile(request, fake.client, slow, { forward: soon, end: soon + 60_000 }));
+    const response = await reconcile(request, fake.client, slow, { forward: soon, end: soon + 60_000 });
     expect(sleep).not.toHaveBeenCalled();
-    expect(message).toContain(`- ${n0}: OutOfTime: not attempted: the handler ran short of time`);
+    expect(response[CHECKPOINT_KEY]).toMatchObject({ complete: false });
+    expect(fake.boundTo(GROUP_A)).toEqual([]);
   });
 });
 
@@ -626,10 +629,10 @@ describe('handler (the Lambda entry point)', () => {
     expect(fake.mock.calls()).toHaveLength(0);
   });
 
-  test('too little Lambda time left: nothing is attempted, the message says to deploy again', async () => {
+  test('too little Lambda time left: nothing is attempted and the work is handed to the completion checks', async () => {
     fake.own([n0]);
-    const message = await failure(handler(createEvent(props({ numbers: [n0] })), { getRemainingTimeInMillis: () => 2_000 }));
-    expect(message).toContain(`- ${n0}: OutOfTime: not attempted: the handler ran short of time; deploy again`);
+    const response = await handler(createEvent(props({ numbers: [n0] })), { getRemainingTimeInMillis: () => 2_000 });
+    expect(response).toMatchObject({ PhysicalResourceId: ID_A, [CHECKPOINT_KEY]: { complete: false } });
     expect(fake.writes).toEqual([]);
   });
 

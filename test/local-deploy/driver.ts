@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
-  buildEvent, CustomResourceHandler, EventInput, InvocationOptions, InvocationOutcome, invokeHandler, RequestType, stackIdFor,
+  awaitCompletion, buildEvent, CustomResourceHandler, EventInput, InvocationOptions, InvocationOutcome, invokeHandler, RequestType, stackIdFor,
 } from './events';
 import { canonicalJson, IntrinsicContext, IntrinsicError, intrinsicProblems, NO_VALUE, resolveValue, stringifyProperties } from './intrinsics';
 import { Order, runInOrder } from './scheduler';
@@ -30,6 +30,10 @@ export interface DeployOptions {
   readonly duplicateDelivery?: boolean | ((event: CloudFormationCustomResourceEvent) => boolean);
   /** Template parameter values; a parameter without one takes its `Default`. */
   readonly parameters?: Record<string, string>;
+  /** Pause between the Provider framework's isComplete calls. Default 0 (the real framework waits its queryInterval). */
+  readonly queryIntervalMs?: number;
+  /** How long the framework keeps calling isComplete before it fails the resource. Default 30 minutes, as the framework's. */
+  readonly completionTimeoutMs?: number;
 }
 
 export interface LocalDeployDriverOptions extends DeployOptions {
@@ -191,7 +195,13 @@ export class LocalDeployDriver {
         });
         if (!outcome.ok) {
           failure ??= `${id}: ${outcome.error}`;
-          if (old) failedUpdates.set(id, properties);
+          if (old) {
+            failedUpdates.set(id, properties);
+          } else if (outcome.physicalResourceId !== undefined) {
+            // Failed in the completion checks: the resource exists for CloudFormation, which deletes it on rollback.
+            working.set(id, { logicalId: id, resourceType: resource.Type, physicalResourceId: outcome.physicalResourceId, properties, data: {} });
+            created.add(id);
+          }
           return false;
         }
         const { physicalResourceId, data } = outcome;
@@ -350,7 +360,11 @@ export class LocalDeployDriver {
     });
   }
 
-  /** A failed first deploy: Delete what it created, dependents first. The failed resource gets none (the Provider framework swallows it). */
+  /**
+   * A failed first deploy: Delete what it created, dependents first. A resource whose onEvent failed gets
+   * none (the Provider framework answers with its CREATE_FAILED marker and swallows the Delete); one that
+   * failed in the completion checks does.
+   */
   private async rollBackCreate(
     run: Run,
     template: CfnTemplate,
@@ -456,7 +470,14 @@ export class LocalDeployDriver {
         ok: false,
       };
       run.events.push(sent);
-      const outcome = await invokeHandler(handler, event, invocation);
+      let outcome = await invokeHandler(handler, event, invocation);
+      if (outcome.ok && outcome.response && this.hasCompletionHandler(template, input.logicalResourceId)) {
+        outcome = await awaitCompletion(handler, event, outcome, {
+          ...invocation,
+          queryIntervalMs: run.options.queryIntervalMs ?? 0,
+          totalTimeoutMs: run.options.completionTimeoutMs ?? 30 * 60_000,
+        });
+      }
       outcomes.push(outcome);
       if (outcome.ok) {
         Object.assign(sent, { ok: true, returnedPhysicalResourceId: outcome.physicalResourceId, data: outcome.data });
@@ -474,6 +495,17 @@ export class LocalDeployDriver {
       };
     }
     return first;
+  }
+
+  /**
+   * Whether the resource's Provider framework has an isComplete handler. The driver then calls the
+   * resource type's handler for it too, as a framework whose isComplete and onEvent handlers are one
+   * function would.
+   */
+  private hasCompletionHandler(template: CfnTemplate, logicalId: string): boolean {
+    const resources = resourcesOf(template);
+    const target = getAttArnTarget(resources[logicalId]?.Properties?.ServiceToken);
+    return target !== undefined && environmentVariables(resources[target]).USER_IS_COMPLETE_FUNCTION_ARN !== undefined;
   }
 
   /** The Lambda function behind a resource's ServiceToken: the Provider framework's user `onEvent` function when there is one. */

@@ -17,8 +17,22 @@ export interface CustomResourceResponse {
 
 /** What the Provider framework answers to CloudFormation after calling the handler. */
 export type InvocationOutcome =
-  | { readonly ok: true; readonly physicalResourceId: string; readonly data: Record<string, unknown> }
-  | { readonly ok: false; readonly error: string };
+  | {
+    readonly ok: true;
+    readonly physicalResourceId: string;
+    readonly data: Record<string, unknown>;
+    /** The handler's whole answer: the Provider framework spreads it over the event it gives isComplete. */
+    readonly response?: Record<string, unknown>;
+  }
+  | {
+    readonly ok: false;
+    readonly error: string;
+    /**
+     * Set when the failure came from the completion checks: onEvent had already answered a physical id,
+     * so CloudFormation's rollback of a Create sends a Delete for it (no CREATE_FAILED marker).
+     */
+    readonly physicalResourceId?: string;
+  };
 
 export interface EventInput {
   readonly requestType: RequestType;
@@ -151,5 +165,51 @@ export async function invokeHandler(
   if (Buffer.byteLength(body, 'utf8') > MAX_RESPONSE_BYTES) {
     return { ok: false, error: `Response object is too long (${Buffer.byteLength(body, 'utf8')} bytes; CloudFormation accepts ${MAX_RESPONSE_BYTES})` };
   }
-  return { ok: true, physicalResourceId, data };
+  return { ok: true, physicalResourceId, data, response: response as Record<string, unknown> };
+}
+
+/** What an isComplete handler answers. */
+export interface CompletionResponse {
+  readonly IsComplete?: boolean;
+  readonly Data?: Record<string, unknown>;
+}
+
+/**
+ * The Provider framework's waiter: calls the isComplete handler with the event and onEvent's answer
+ * until it reports completion, throws, or the total timeout passes (the framework then answers FAILED
+ * with "Operation timed out", without calling the handler again).
+ */
+export async function awaitCompletion(
+  handler: CustomResourceHandler,
+  event: CloudFormationCustomResourceEvent,
+  started: Extract<InvocationOutcome, { ok: true }>,
+  options: InvocationOptions & { readonly queryIntervalMs: number; readonly totalTimeoutMs: number },
+): Promise<InvocationOutcome> {
+  const giveUpAt = Date.now() + options.totalTimeoutMs;
+  const request = { ...event, ...started.response, PhysicalResourceId: started.physicalResourceId };
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`Task timed out after ${(options.timeoutMs / 1000).toFixed(2)} seconds`)), options.timeoutMs);
+    });
+    let answer: CompletionResponse;
+    try {
+      const payload = JSON.parse(JSON.stringify(request)) as CloudFormationCustomResourceEvent;
+      answer = JSON.parse(JSON.stringify((await Promise.race([handler(payload, buildContext(options)), timeout])) ?? {})) as CompletionResponse;
+    } catch (error) {
+      return { ok: false, error: errorMessage(error), physicalResourceId: started.physicalResourceId };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (answer.IsComplete) {
+      return { ok: true, physicalResourceId: started.physicalResourceId, data: { ...started.data, ...answer.Data }, response: started.response };
+    }
+    if (answer.Data && Object.keys(answer.Data).length > 0) {
+      return { ok: false, error: '"Data" is not allowed if "IsComplete" is "False"', physicalResourceId: started.physicalResourceId };
+    }
+    if (Date.now() + options.queryIntervalMs >= giveUpAt) {
+      return { ok: false, error: 'Operation timed out', physicalResourceId: started.physicalResourceId };
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.queryIntervalMs));
+  }
 }

@@ -4,7 +4,7 @@ import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { GROUP_RESOURCE_TYPE } from '../../src/voice-connector-group-properties';
 
 export * from './driver';
-export { buildContext, buildEvent, CREATE_FAILED_PHYSICAL_ID_MARKER, MAX_RESPONSE_BYTES, stackIdFor } from './events';
+export { awaitCompletion, buildContext, buildEvent, CREATE_FAILED_PHYSICAL_ID_MARKER, MAX_RESPONSE_BYTES, stackIdFor } from './events';
 export type { CustomResourceHandler, CustomResourceResponse, EventInput, InvocationOutcome, RequestType } from './events';
 export { canonicalJson, IntrinsicError, resolveValue, stringifyProperties } from './intrinsics';
 export type { IntrinsicContext } from './intrinsics';
