@@ -91,9 +91,7 @@ test('latency: 40 ms before every answer', async () => {
 });
 
 test('everything at once, modestly', async () => {
-  await world.reset({
-    tpsLimit: 8, serverErrorRate: 0.15, perNumberThrottleRate: 0.15, maxListLength: 4, latencyMs: 5,
-    strictReassociate: true, strictDisassociate: true,
-  });
+  const faults = { tpsLimit: 8, serverErrorRate: 0.15, perNumberThrottleRate: 0.15, maxListLength: 4, latencyMs: 5 };
+  await world.reset({ ...faults, strictReassociate: true, strictDisassociate: true });
   await runLifecycle(world, { size: 6, order: 'reverse' });
 });
