@@ -8,6 +8,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { RECONCILE_TIME_LIMIT_MINUTES } from './binding-properties';
+import { acknowledgeNagFindings, FRAMEWORK_RUNTIME, INVOKE_VERSIONS } from './nag';
+import type { PhoneNumbersHandlerOptions } from './phone-numbers-handler-options';
 
 /**
  * Chime SDK Voice actions the handler calls. None of them has a resource type, so `Resource: "*"` is the
@@ -37,13 +39,25 @@ export class PhoneNumbersProvider extends Construct {
 
   public static getOrCreate(stack: Stack): PhoneNumbersProvider {
     const existing = stack.node.tryFindChild(PhoneNumbersProvider.ID) as PhoneNumbersProvider | undefined;
-    return existing ?? new PhoneNumbersProvider(stack, PhoneNumbersProvider.ID);
+    return existing ?? new PhoneNumbersProvider(stack, PhoneNumbersProvider.ID, {});
+  }
+
+  /** Creates the stack's provider with `options`; it must not exist yet, since its resources are made once. */
+  public static create(stack: Stack, options: PhoneNumbersHandlerOptions): PhoneNumbersProvider {
+    if (stack.node.tryFindChild(PhoneNumbersProvider.ID)) {
+      throw new Error(
+        `${stack.node.path}: the phone-number handler of this stack already exists. ` +
+        'Call VoiceConnectorGroupPhoneNumbers.configureHandler() before the first VoiceConnectorGroupPhoneNumbers in the stack, and only once.',
+      );
+    }
+    return new PhoneNumbersProvider(stack, PhoneNumbersProvider.ID, options);
   }
 
   public readonly serviceToken: string;
   public readonly handler: lambda.Function;
+  private keyGranted = false;
 
-  private constructor(scope: Stack, id: string) {
+  private constructor(scope: Stack, id: string, private readonly options: PhoneNumbersHandlerOptions) {
     super(scope, id);
     if (!fs.existsSync(path.join(HANDLER_ASSET, 'index.js'))) {
       throw new Error(
@@ -52,7 +66,7 @@ export class PhoneNumbersProvider extends Construct {
       );
     }
 
-    const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    const handlerLogs = this.logGroup('HandlerLogs');
     const role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Reconciles Chime SDK Voice phone-number bindings for cdk-chime-voice-connector-groups',
@@ -76,7 +90,7 @@ export class PhoneNumbersProvider extends Construct {
       environment: this.environment(),
     });
 
-    const frameworkLogs = new logs.LogGroup(this, 'FrameworkLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    const frameworkLogs = this.logGroup('FrameworkLogs');
     const frameworkRole = new iam.Role(this, 'FrameworkRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Provider framework for cdk-chime-voice-connector-groups: invokes the handler',
@@ -101,14 +115,57 @@ export class PhoneNumbersProvider extends Construct {
       frameworkOnEventRole: frameworkRole,
       frameworkCompleteAndTimeoutRole: completionRole,
       waiterStateMachineLogOptions: {
-        destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.ONE_YEAR }),
-        level: sfn.LogLevel.ERROR,
+        destination: this.logGroup('WaiterLogs'),
+        level: sfn.LogLevel.ALL,
       },
     });
     this.serviceToken = provider.serviceToken;
+
+    acknowledgeNagFindings(role.node.findChild('DefaultPolicy'), [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'Chime SDK Voice phone-number actions (association, GetPhoneNumber, ListPhoneNumbers) have no resource type: "*" is the narrowest grant IAM allows.',
+      appliesTo: ['Resource::*'],
+    }]);
+    acknowledgeNagFindings(frameworkRole.node.findChild('DefaultPolicy'), [INVOKE_VERSIONS]);
+    acknowledgeNagFindings(completionRole.node.findChild('DefaultPolicy'), [INVOKE_VERSIONS]);
+    const framework = provider.node;
+    for (const name of ['framework-onEvent', 'framework-isComplete', 'framework-onTimeout']) {
+      acknowledgeNagFindings(framework.findChild(name), FRAMEWORK_RUNTIME);
+    }
+    const waiter = framework.findChild('waiter-state-machine');
+    acknowledgeNagFindings(waiter, [{
+      id: 'AwsSolutions-SF2',
+      reason: 'The completion waiter only calls the handler on a timer; X-Ray traces would add cost and no insight beyond its logs.',
+    }]);
+    acknowledgeNagFindings(waiter.node.findChild('Role').node.findChild('DefaultPolicy'), [
+      INVOKE_VERSIONS,
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'Step Functions log delivery (logs:CreateLogDelivery and related actions) has no resource type, so CDK grants it on "*".',
+        appliesTo: ['Resource::*'],
+      },
+    ]);
+  }
+
+  /**
+   * The user's log group, or a new one with the configured retention and key. One log group per
+   * function keeps each function's streams apart when the library creates them.
+   */
+  private logGroup(id: string): logs.ILogGroup {
+    if (this.options.logGroup) return this.options.logGroup;
+    const key = this.options.encryptionKey;
+    if (key && !this.keyGranted) {
+      key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${Stack.of(this).region}.amazonaws.com`));
+      this.keyGranted = true;
+    }
+    return new logs.LogGroup(this, id, { retention: this.options.logRetention ?? logs.RetentionDays.ONE_YEAR, encryptionKey: key });
   }
 
   private environment(): Record<string, string> {
+    return { ...this.batchSizeEnvironment(), ...(this.options.logLevel ? { LOG_LEVEL: this.options.logLevel } : {}) };
+  }
+
+  private batchSizeEnvironment(): Record<string, string> {
     const batchSize = this.node.tryGetContext(BATCH_SIZE_CONTEXT);
     if (batchSize === undefined) return {};
     // Only a number (cdk.json) or a string of decimal digits (`-c key=25`): Number() alone would also

@@ -1,6 +1,7 @@
 import { CustomResource, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
 import { BINDING_RESOURCE_TYPE, E164_PATTERN, Prop, SCHEMA_VERSION, normalizeE164, type BindingResourceProperties } from './binding-properties';
+import type { PhoneNumbersHandlerOptions } from './phone-numbers-handler-options';
 import { PhoneNumbersProvider } from './phone-numbers-provider';
 
 /**
@@ -53,6 +54,15 @@ export interface VoiceConnectorGroupPhoneNumbersProps {
  * All instances in a stack share one handler function.
  */
 export class VoiceConnectorGroupPhoneNumbers extends Construct {
+  /**
+   * Configures the handler that every `VoiceConnectorGroupPhoneNumbers` in the scope's stack shares:
+   * its log group, log retention, log encryption key and log level. Call it before the first
+   * `VoiceConnectorGroupPhoneNumbers` in the stack, at most once per stack.
+   */
+  public static configureHandler(scope: Construct, options: PhoneNumbersHandlerOptions): void {
+    PhoneNumbersProvider.create(Stack.of(scope), options);
+  }
+
   /** Instances per stack, so that each can find its siblings on the same group without walking the tree. */
   private static readonly byStack = new WeakMap<Stack, VoiceConnectorGroupPhoneNumbers[]>();
 
