@@ -1,4 +1,4 @@
-import { CustomResource, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnMapping, CustomResource, Fn, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
 import { BINDING_RESOURCE_TYPE, E164_PATTERN, Prop, SCHEMA_VERSION, normalizeE164, type BindingResourceProperties } from './binding-properties';
 import type { PhoneNumbersHandlerOptions } from './phone-numbers-handler-options';
@@ -63,8 +63,8 @@ export class VoiceConnectorGroupPhoneNumbers extends Construct {
     PhoneNumbersProvider.create(Stack.of(scope), options);
   }
 
-  /** Instances per stack, so that each can find its siblings on the same group without walking the tree. */
-  private static readonly byStack = new WeakMap<Stack, VoiceConnectorGroupPhoneNumbers[]>();
+  /** Per stack: the instances on each group (keyed by the resolved group id), and their shared number list. */
+  private static readonly groupsByStack = new WeakMap<Stack, Map<string, StackGroup>>();
 
   /** Construct path that declared each number, per app: two declarations of one number would fight at deploy time. */
   private static readonly declarations = new WeakMap<IConstruct, Map<string, string>>();
@@ -84,16 +84,14 @@ export class VoiceConnectorGroupPhoneNumbers extends Construct {
 
     const stack = Stack.of(this);
     const provider = PhoneNumbersProvider.getOrCreate(stack);
-    const siblings = VoiceConnectorGroupPhoneNumbers.byStack.get(stack) ?? [];
-    siblings.push(this);
-    VoiceConnectorGroupPhoneNumbers.byStack.set(stack, siblings);
+    const group = this.joinStackGroup(stack);
 
     const properties: BindingResourceProperties = {
       [Prop.SCHEMA_VERSION]: SCHEMA_VERSION,
       [Prop.GROUP_ID]: this.voiceConnectorGroupId,
       [Prop.PHONE_NUMBERS]: this.phoneNumbers,
       [Prop.FORCE_ASSOCIATE]: props.forceAssociate ?? false,
-      [Prop.PEER_PHONE_NUMBERS]: Lazy.list({ produce: () => this.peerPhoneNumbers() }, { omitEmpty: true }),
+      [Prop.PEER_PHONE_NUMBERS]: Token.asList(Lazy.any({ produce: () => group.reference() })),
     };
 
     new CustomResource(this, 'Resource', {
@@ -122,20 +120,67 @@ export class VoiceConnectorGroupPhoneNumbers extends Construct {
   }
 
   /**
-   * Numbers declared by the other instances in this stack that bind the same group. Passing them lets
-   * the handler keep a number bound when it moves from one construct to another in a single deploy,
-   * whichever of the two resources CloudFormation updates first.
+   * Registers this instance with the others in its stack that bind the same group. Once a group has two
+   * or more, each of them is given the stack's full list of numbers for the group (`PeerPhoneNumbers`),
+   * so that a number moved from one to another in a single deploy stays bound, whichever resource
+   * CloudFormation updates first. The list is written once per group in a template mapping, so the
+   * template grows with the numbers, not with numbers times constructs.
    */
-  private peerPhoneNumbers(): string[] {
-    const stack = Stack.of(this);
-    const groupKey = JSON.stringify(stack.resolve(this.voiceConnectorGroupId));
-    const peers = new Set<string>();
-    for (const other of VoiceConnectorGroupPhoneNumbers.byStack.get(stack) ?? []) {
-      if (other === this) continue;
-      if (JSON.stringify(stack.resolve(other.voiceConnectorGroupId)) !== groupKey || Token.isUnresolved(other.phoneNumbers)) continue;
-      other.phoneNumbers.filter((n) => !Token.isUnresolved(n)).forEach((n) => peers.add(n));
+  private joinStackGroup(stack: Stack): StackGroup {
+    const groups = VoiceConnectorGroupPhoneNumbers.groupsByStack.get(stack) ?? new Map<string, StackGroup>();
+    VoiceConnectorGroupPhoneNumbers.groupsByStack.set(stack, groups);
+    const key = groupKey(stack, this.voiceConnectorGroupId);
+    const group = groups.get(key) ?? new StackGroup(stack, groups.size);
+    groups.set(key, group);
+    group.add(this);
+    return group;
+  }
+}
+
+/** The binding constructs of one stack that bind one group, and the template mapping that lists their numbers. */
+class StackGroup {
+  private readonly members: VoiceConnectorGroupPhoneNumbers[] = [];
+  private mapping?: CfnMapping;
+
+  constructor(private readonly stack: Stack, private readonly index: number) {}
+
+  public add(member: VoiceConnectorGroupPhoneNumbers): void {
+    this.members.push(member);
+    if (this.members.length === 2) {
+      this.mapping = new CfnMapping(this.stack, `VoiceConnectorGroupPhoneNumbers${this.index}`, {
+        // A mapping needs a value even when no member has literal numbers (then nothing refers to it).
+        mapping: { Group: { PhoneNumbers: Lazy.any({ produce: () => (this.numbers().length > 0 ? this.numbers() : 'none') }) } },
+        lazy: false,
+      });
     }
-    return [...peers].sort();
+  }
+
+  /** `Fn::FindInMap` of the group's numbers, or nothing while the group has one member (or no literal numbers). */
+  public reference(): unknown {
+    if (!this.mapping || this.numbers().length === 0) return undefined;
+    return Fn.findInMap(this.mapping.logicalId, 'Group', 'PhoneNumbers');
+  }
+
+  private numbers(): string[] {
+    const numbers = new Set<string>();
+    for (const member of this.members) {
+      if (Token.isUnresolved(member.phoneNumbers)) continue;
+      member.phoneNumbers.filter((n) => !Token.isUnresolved(n)).forEach((n) => numbers.add(n));
+    }
+    return [...numbers].sort();
+  }
+}
+
+/**
+ * Identity of a group id within a stack: literal ids compare as written, tokens by what they resolve to
+ * (two `getAtt` calls on one resource are different tokens for the same group).
+ */
+function groupKey(stack: Stack, groupId: string): string {
+  if (!Token.isUnresolved(groupId)) return groupId;
+  try {
+    return JSON.stringify(stack.resolve(groupId));
+  } catch {
+    return groupId;
   }
 }
 

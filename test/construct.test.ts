@@ -100,27 +100,49 @@ describe('binding resource', () => {
   });
 
   describe('PeerPhoneNumbers', () => {
+    /** The list a binding's PeerPhoneNumbers resolves to at deploy time (CloudFormation resolves the Fn::FindInMap). */
+    function peersOf(template: Template, binding: VoiceConnectorGroupPhoneNumbers): string[] | undefined {
+      const ref = bindingResource(template, binding).Properties.PeerPhoneNumbers;
+      if (ref === undefined) return undefined;
+      const [mapping, key1, key2] = ref['Fn::FindInMap'];
+      return (template.toJSON().Mappings[mapping][key1][key2] as string[]);
+    }
+
     test('a lone binding has no PeerPhoneNumbers', () => {
       const { stack } = newStack();
       const binding = bind(stack, 'Only', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'] });
       expect(bindingResource(Template.fromStack(stack), binding).Properties).not.toHaveProperty('PeerPhoneNumbers');
     });
 
-    test('lists exactly the numbers of the other bindings on the same group, normalised and sorted; absent for another group', () => {
+    test('lists every number the stack declares for the group, normalised and sorted, once in a mapping; absent for a lone group', () => {
       const { stack } = newStack();
       const first = bind(stack, 'First', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+14155550100', '+12065550100'] });
-      // Declared after `first`: peers are computed at synth time, so order of declaration does not matter.
+      // Declared after `first`: the list is rendered at synth time, so order of declaration does not matter.
       const second = bind(stack, 'Second', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['13125550100'] });
       const nested = bind(new Construct(stack, 'Team'), 'Third', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+442071838750'] });
       const other = bind(stack, 'OtherGroup', { voiceConnectorGroupId: 'vcg-2', phoneNumbers: ['+17185550100'] });
       const template = Template.fromStack(stack);
 
-      expect(bindingResource(template, first).Properties.PeerPhoneNumbers).toStrictEqual(['+13125550100', '+442071838750']);
-      expect(bindingResource(template, second).Properties.PeerPhoneNumbers).toStrictEqual(['+12065550100', '+14155550100', '+442071838750']);
-      expect(bindingResource(template, nested).Properties.PeerPhoneNumbers).toStrictEqual(['+12065550100', '+13125550100', '+14155550100']);
+      const all = ['+12065550100', '+13125550100', '+14155550100', '+442071838750'];
+      for (const binding of [first, second, nested]) {
+        expect(peersOf(template, binding)).toStrictEqual(all);
+      }
+      expect(bindingResource(template, first).Properties.PeerPhoneNumbers).toStrictEqual(bindingResource(template, second).Properties.PeerPhoneNumbers);
+      expect(Object.keys(template.toJSON().Mappings).filter((m) => m.startsWith('VoiceConnectorGroupPhoneNumbers'))).toHaveLength(1);
       expect(bindingResource(template, other).Properties).not.toHaveProperty('PeerPhoneNumbers');
-      // A binding's own numbers are never its peers.
-      expect(bindingResource(template, first).Properties.PeerPhoneNumbers).not.toContain('+12065550100');
+    });
+
+    test('the template grows with the numbers, not with constructs x numbers', () => {
+      const { stack } = newStack();
+      const bindings = Array.from({ length: 50 }, (_, i) => bind(stack, `B${i}`, {
+        voiceConnectorGroupId: 'vcg-1',
+        phoneNumbers: Array.from({ length: 20 }, (_unused, j) => `+1206${String(i * 20 + j).padStart(7, '0')}`),
+      }));
+      const template = Template.fromStack(stack);
+      expect(peersOf(template, bindings[0])).toHaveLength(1000);
+      const peerBytes = bindings.reduce((sum, b) => sum + JSON.stringify(bindingResource(template, b).Properties.PeerPhoneNumbers).length, 0);
+      expect(peerBytes).toBeLessThan(100 * bindings.length);
+      expect(JSON.stringify(template.toJSON()).length).toBeLessThan(120_000);
     });
 
     test('bindings of the same group id in different stacks are not peers', () => {
@@ -150,9 +172,9 @@ describe('binding resource', () => {
       const groupLogicalId = stack.getLogicalId(group);
       expect(bindingResource(template, a).Properties.VoiceConnectorGroupId).toStrictEqual({ 'Fn::GetAtt': [groupLogicalId, 'VoiceConnectorGroupId'] });
       expect(bindingResource(template, d).Properties.VoiceConnectorGroupId).toStrictEqual({ 'Fn::GetAtt': [groupLogicalId, 'VoiceConnectorGroupId'] });
-      expect(bindingResource(template, a).Properties.PeerPhoneNumbers).toStrictEqual(['+12065550101', '+12065550104']);
-      expect(bindingResource(template, b).Properties.PeerPhoneNumbers).toStrictEqual(['+12065550100', '+12065550104']);
-      expect(bindingResource(template, d).Properties.PeerPhoneNumbers).toStrictEqual(['+12065550100', '+12065550101']);
+      for (const binding of [a, b, d]) {
+        expect(peersOf(template, binding)).toStrictEqual(['+12065550100', '+12065550101', '+12065550104']);
+      }
       expect(bindingResource(template, c).Properties).not.toHaveProperty('PeerPhoneNumbers');
       expect(bindingResource(template, literal).Properties).not.toHaveProperty('PeerPhoneNumbers');
     });
@@ -164,7 +186,7 @@ describe('binding resource', () => {
       const tokens = bind(stack, 'Tokens', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: numbers.valueAsList });
       const template = Template.fromStack(stack);
 
-      expect(bindingResource(template, tokens).Properties.PeerPhoneNumbers).toStrictEqual(['+12065550100']);
+      expect(peersOf(template, tokens)).toStrictEqual(['+12065550100']);
       expect(bindingResource(template, tokens).Properties.E164PhoneNumbers).toStrictEqual({ Ref: 'Numbers' });
       expect(JSON.stringify(bindingResource(template, literal))).not.toMatch(/Token\[/);
     });
