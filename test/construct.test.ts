@@ -127,7 +127,8 @@ describe('binding resource', () => {
       for (const binding of [first, second, nested]) {
         expect(peersOf(template, binding)).toStrictEqual(all);
       }
-      expect(bindingResource(template, first).Properties.PeerPhoneNumbers).toStrictEqual(bindingResource(template, second).Properties.PeerPhoneNumbers);
+      const [firstRef, secondRef] = [first, second].map((b) => bindingResource(template, b).Properties.PeerPhoneNumbers);
+      expect(firstRef).toStrictEqual(secondRef);
       expect(Object.keys(template.toJSON().Mappings).filter((m) => m.startsWith('VoiceConnectorGroupPhoneNumbers'))).toHaveLength(1);
       expect(bindingResource(template, other).Properties).not.toHaveProperty('PeerPhoneNumbers');
     });
