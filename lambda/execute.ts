@@ -9,7 +9,7 @@ import {
 import type { Logger } from './log';
 import { lookupOwners } from './observe';
 import { ownerBefore, type Owner, type Step } from './plan';
-import { chunk, mapWithConcurrency } from './pool';
+import { chunk } from './pool';
 import { normalizeE164 } from '../src/binding-properties';
 
 /** Per-number error codes that say "try again later" rather than "this cannot work". */
@@ -18,10 +18,13 @@ export const TRANSIENT_CODES: ReadonlySet<string> = new Set(['Throttled', 'Throt
 /** Code recorded for numbers the handler never got to because the Lambda was running out of time. */
 export const OUT_OF_TIME = 'OutOfTime';
 
+/** Per-number code for a number bound elsewhere. */
+const CONTESTED = 'PhoneNumberAssociationsExist';
+
 export interface ExecutorOptions {
   /** Numbers per association call; shrinks by itself if the service rejects a list as too long. */
   readonly batchSize: number;
-  /** Association calls in flight at once. */
+  /** Association calls in flight at once, across every step that runs at the same time. */
   readonly concurrency: number;
   /** Calls per number before a transient per-number error counts as a failure. */
   readonly numberAttempts: number;
@@ -66,18 +69,30 @@ export class Executor {
   private batchSize: number;
   private until?: number;
   private undoing = false;
+  /**
+   * Set once a forward number has failed for good: the attempt will be undone, so batches not yet
+   * started are skipped, in every step, since each change made after that point only adds to the undo.
+   */
+  private failedForGood = false;
+  private readonly slots: CallSlots;
 
   constructor(private readonly client: ChimeSDKVoiceClient, private readonly options: ExecutorOptions) {
     this.batchSize = options.batchSize;
+    this.slots = new CallSlots(options.concurrency);
   }
 
-  /** Runs the steps in order and stops after the first step that has failures. */
+  /**
+   * Runs the steps, those that touch disjoint numbers at the same time (a plan's steps always do:
+   * associate added and disassociate removed, or the moves of a group change), sharing the calls in
+   * flight, so a short step does not wait for the tail of another. All of them are journaled, so a
+   * failure in one undoes both. Stops after the first group of steps that has failures.
+   */
   public async run(steps: readonly Step[]): Promise<Execution> {
     const journal: JournalEntry[] = [];
-    for (const step of steps) {
-      const failures = step.kind === 'associate'
-        ? await this.associateStep(step, journal)
-        : await this.disassociateStep(step.groupId, step.numbers, journal);
+    for (const group of disjointGroups(steps)) {
+      const failures = (await Promise.all(group.map((step) => (step.kind === 'associate'
+        ? this.associateStep(step, journal)
+        : this.disassociateStep(step.groupId, step.numbers, journal))))).flat();
       if (failures.length > 0) {
         return { journal, failures: await this.explain(failures) };
       }
@@ -139,7 +154,9 @@ export class Executor {
 
   private async associateUnknown(step: Extract<Step, { kind: 'associate' }>, target: Target, journal: JournalEntry[]): Promise<NumberFailure[]> {
     const forced = step.force === 'ours';
-    const first = await this.batched(step.numbers, (batch) => this.associateCall(target, batch, forced), step.groupId, 'associate');
+    // In the polite pass of forceAssociate a contested number is not a failure: it is forced next.
+    const first = await this.batched(step.numbers, (batch) => this.associateCall(target, batch, forced), step.groupId, 'associate',
+      step.force === 'take' ? CONTESTED : undefined);
     for (const number of first.succeeded) {
       journal.push({ kind: 'associated', groupId: step.groupId, number, prior: step.from });
     }
@@ -149,10 +166,11 @@ export class Executor {
 
     // forceAssociate: only the numbers the polite call could not take are forced, each with its owner
     // recorded first so that a failure later in this deployment can hand it back.
-    const contested = first.failed.filter((f) => f.code === 'PhoneNumberAssociationsExist').map((f) => f.number);
-    const otherFailures = first.failed.filter((f) => f.code !== 'PhoneNumberAssociationsExist');
-    if (contested.length === 0) {
-      return otherFailures;
+    const contested = first.failed.filter((f) => f.code === CONTESTED).map((f) => f.number);
+    const otherFailures = first.failed.filter((f) => f.code !== CONTESTED);
+    // Once the attempt is failing, a number taken now would only be handed back.
+    if (contested.length === 0 || this.failedForGood) {
+      return first.failed;
     }
     let owners: Map<string, Owner>;
     try {
@@ -181,31 +199,30 @@ export class Executor {
   }
 
   private async disassociateStep(groupId: string, numbers: readonly string[], journal: JournalEntry[]): Promise<NumberFailure[]> {
-    const result = await this.batched(numbers, (batch) => this.disassociateCall(groupId, batch), groupId, 'disassociate');
+    // NotFound here means the number is no longer on the group (unbound by hand, or a repeated event):
+    // the goal is reached, and there is nothing of ours to restore.
+    const result = await this.batched(numbers, (batch) => this.disassociateCall(groupId, batch), groupId, 'disassociate', 'NotFound');
     for (const number of result.succeeded) {
       journal.push({ kind: 'disassociated', groupId, number });
     }
-    // NotFound here means the number is no longer on the group (unbound by hand, or a repeated event):
-    // the goal is reached, and there is nothing of ours to restore.
     return result.failed.filter((f) => f.code !== 'NotFound');
   }
 
+  /** `handled`: a per-number code the caller deals with itself, so it does not fail the attempt. */
   private async batched(
     numbers: readonly string[],
     call: (batch: string[]) => Promise<PhoneNumberError[]>,
     groupId: string,
     action: NumberFailure['action'],
+    handled?: string,
   ): Promise<CallResult> {
-    // Once a number has failed for good the attempt will be undone, so forward batches not yet started
-    // are skipped: every change made after that point would only add to the undo. Undo itself tries all.
-    let failedForGood = false;
-    const results = await mapWithConcurrency(chunk(numbers, this.batchSize), this.options.concurrency, async (batch) => {
-      if (failedForGood) return { succeeded: [], failed: [] };
+    const results = await Promise.all(chunk(numbers, this.batchSize).map((batch) => this.slots.run(async () => {
+      // Undo tries everything.
+      if (this.failedForGood && !this.undoing) return { succeeded: [], failed: [] };
       const result = await this.callWithRetries(batch, call, groupId, action);
-      failedForGood ||= !this.undoing
-        && result.failed.some((f) => f.code !== OUT_OF_TIME && !(action === 'disassociate' && f.code === 'NotFound'));
+      this.failedForGood ||= !this.undoing && result.failed.some((f) => f.code !== OUT_OF_TIME && f.code !== handled);
       return result;
-    });
+    })));
     return { succeeded: results.flatMap((r) => r.succeeded), failed: results.flatMap((r) => r.failed) };
   }
 
@@ -304,7 +321,7 @@ export class Executor {
 
   /** Adds the current owner to failures caused by an existing association, so the message can name it. */
   private async explain(failures: NumberFailure[]): Promise<NumberFailure[]> {
-    const contested = failures.filter((f) => f.code === 'PhoneNumberAssociationsExist').map((f) => f.number);
+    const contested = failures.filter((f) => f.code === CONTESTED).map((f) => f.number);
     if (contested.length === 0) return failures;
     try {
       const owners = await lookupOwners(this.client, contested, this.options.concurrency);
@@ -324,4 +341,44 @@ function push(map: Map<string, string[]>, key: string, value: string): void {
   const list = map.get(key) ?? [];
   list.push(value);
   map.set(key, list);
+}
+
+/**
+ * Splits steps, in order, into groups whose steps touch disjoint numbers, so that no number is ever
+ * in two calls at once and a step that depends on an earlier one (shares a number with it) waits for it.
+ */
+function disjointGroups(steps: readonly Step[]): Step[][] {
+  const groups: Step[][] = [];
+  let touched = new Set<string>();
+  for (const step of steps) {
+    const overlaps = step.numbers.some((n) => touched.has(n));
+    if (overlaps || groups.length === 0) {
+      groups.push([]);
+      touched = new Set();
+    }
+    groups[groups.length - 1].push(step);
+    step.numbers.forEach((n) => touched.add(n));
+  }
+  return groups;
+}
+
+/** Bounds the calls in flight across everything the executor runs at once. First come, first served. */
+class CallSlots {
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  public async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) {
+      this.free--;
+    } else {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); else this.free++;
+    }
+  }
 }

@@ -292,15 +292,22 @@ describe('failures are undone', () => {
     fake.own([n0, n1, n2], { kind: 'group', id: GROUP_A }).own([n3], { kind: 'group', id: OTHER_GROUP });
     const oldProps = props({ group: GROUP_A, numbers: [n0, n1, n2] });
     const newProps = props({ group: GROUP_B, numbers: [n1, n2, n3] });
-    fake.script('disassociate', n0, 'Conflict'); // the leftover cannot be unbound from the old group
     const snapshot = fake.snapshot();
 
     const message = await failure(run(updateEvent(newProps, oldProps, ID_A)));
-    // n3 is bound elsewhere and forceAssociate is off: the fresh step fails first.
+    // n3 is bound elsewhere and forceAssociate is off: the fresh step fails, while the moves and the
+    // leftover's unbind (disjoint numbers) ran alongside it; all of them are undone.
     expect(message).toContain(`Update of ${LOGICAL_ID} failed for 1 phone number(s) on voice connector group ${GROUP_B}:`);
     expect(message).toContain(`- ${n3}: PhoneNumberAssociationsExist: bound to voice connector group ${OTHER_GROUP}`);
+    expect(message).toContain('The 3 change(s) this attempt made were undone.');
+    expect(fake.mock).toHaveReceivedCommandWith(DisassociatePhoneNumbersFromVoiceConnectorGroupCommand, {
+      VoiceConnectorGroupId: GROUP_A, E164PhoneNumbers: [n0],
+    });
     expect(fake.mock).toHaveReceivedCommandWith(AssociatePhoneNumbersWithVoiceConnectorGroupCommand, {
       VoiceConnectorGroupId: GROUP_A, E164PhoneNumbers: [n2, n1], ForceAssociate: true,
+    });
+    expect(fake.mock).toHaveReceivedCommandWith(AssociatePhoneNumbersWithVoiceConnectorGroupCommand, {
+      VoiceConnectorGroupId: GROUP_A, E164PhoneNumbers: [n0], ForceAssociate: false,
     });
     expect(fake.snapshot()).toEqual(snapshot);
 
@@ -460,10 +467,12 @@ describe("forceAssociate: 'take'", () => {
   });
 
   test('on a later failure each taken number is handed back to its previous owner (group or voice connector)', async () => {
-    fake.own([n0]).own([n1], { kind: 'group', id: OTHER_GROUP }).own([n2], { kind: 'voiceConnector', id: OTHER_VC });
+    fake.own([n0, n3]).own([n1], { kind: 'group', id: OTHER_GROUP }).own([n2], { kind: 'voiceConnector', id: OTHER_VC });
+    // n3 is contested on the polite call, then fails when forced along with n1 and n2.
+    fake.script('associate', n3, 'PhoneNumberAssociationsExist', 'Conflict');
     const message = await failure(run(createEvent(props({ numbers: [n0, n1, n2, n3], force: true }))));
 
-    expect(message).toContain(`- ${n3}: NotFound:`);
+    expect(message).toContain(`- ${n3}: Conflict:`);
     expect(message).toContain('The 3 change(s) this attempt made were undone.');
     expect(fake.mock).toHaveReceivedCommandWith(AssociatePhoneNumbersWithVoiceConnectorGroupCommand, {
       VoiceConnectorGroupId: OTHER_GROUP, E164PhoneNumbers: [n1], ForceAssociate: true,
@@ -474,6 +483,17 @@ describe("forceAssociate: 'take'", () => {
     expect(fake.snapshot()).toEqual({ [n1]: `group:${OTHER_GROUP}`, [n2]: `voiceConnector:${OTHER_VC}` });
   });
 
+  test('a number that fails for good on the polite call stops the attempt before anything is taken', async () => {
+    fake.own([n0]).own([n1], { kind: 'group', id: OTHER_GROUP });
+    const message = await failure(run(createEvent(props({ numbers: [n0, n1, n2], force: true }))));
+
+    expect(message).toContain(`- ${n2}: NotFound:`);
+    expect(message).toContain(`- ${n1}: PhoneNumberAssociationsExist: bound to voice connector group ${OTHER_GROUP}`);
+    expect(fake.mock).not.toHaveReceivedCommandWith(AssociatePhoneNumbersWithVoiceConnectorGroupCommand, { ForceAssociate: true });
+    expect(fake.owners.get(n1)).toEqual({ kind: 'group', id: OTHER_GROUP });
+    expect(fake.boundTo(GROUP_A)).toEqual([]);
+  });
+
   test('an owner lookup that fails does not force blindly, and still undoes what was bound', async () => {
     fake.own([n0]).own([n1], { kind: 'group', id: OTHER_GROUP }).failGetPhoneNumber(accessDenied());
     const message = await failure(run(createEvent(props({ numbers: [n0, n1], force: true }))));
@@ -482,6 +502,15 @@ describe("forceAssociate: 'take'", () => {
     expect(fake.mock).not.toHaveReceivedCommandWith(AssociatePhoneNumbersWithVoiceConnectorGroupCommand, { ForceAssociate: true });
     expect(fake.boundTo(GROUP_A)).toEqual([]);
     expect(fake.owners.get(n1)).toEqual({ kind: 'group', id: OTHER_GROUP });
+  });
+
+  test('a contested number in an early batch does not stop the later batches of the polite pass', async () => {
+    const all = numbers(30, 2000);
+    fake.own(all.slice(1)).own([all[0]], { kind: 'group', id: OTHER_GROUP });
+    const response = await run(createEvent(props({ numbers: all, force: true })), { concurrency: 1 });
+
+    expect(fake.boundTo(GROUP_A)).toEqual([...all].sort());
+    expect(response.Data).toMatchObject({ [Attr.ASSOCIATED_COUNT]: 30 });
   });
 
   test('without forceAssociate a number bound elsewhere is never taken', async () => {
