@@ -76,10 +76,18 @@ async function readNumbers(client: ChimeSDKVoiceClient, groupId: string, numbers
   return { exists: true, bound };
 }
 
+/**
+ * GetPhoneNumber calls in flight, at least. Per-number reads are only chosen when they number at most
+ * one per hundred declared numbers, and a read changes nothing, so the usual update's reads can all go
+ * out in one round instead of queueing behind the write concurrency. Under a rate limit the client's
+ * limiter paces them like any other call.
+ */
+export const READS_IN_FLIGHT = 10;
+
 /** Current owner of each number; absent from the map when the number is unbound or not in the inventory. */
 export async function lookupOwners(client: ChimeSDKVoiceClient, numbers: readonly string[], concurrency: number): Promise<Map<string, Owner>> {
   const owners = new Map<string, Owner>();
-  await mapWithConcurrency(numbers, concurrency, async (number) => {
+  await mapWithConcurrency(numbers, Math.max(concurrency, READS_IN_FLIGHT), async (number) => {
     try {
       const { PhoneNumber: found } = await client.send(new GetPhoneNumberCommand({ PhoneNumberId: number }));
       const owner = found && ownerOf(found);
