@@ -151,7 +151,8 @@ project.addTask('integ:update', {
 }).prependSpawn(bundle);
 
 project.gitignore.exclude('/assets/');
-project.npmignore?.exclude('/lambda/', '/.ci/');
+project.npmignore?.exclude('/lambda/', '/.ci/', '/examples/', '/docs/');
+project.gitignore.exclude('/test/cdk-integ.out.*');
 project.npmignore?.include('/assets/');
 project.eslint?.addLintPattern('lambda');
 // The handler's SDK is a devDependency on purpose: it is bundled into the asset, never installed by users.

@@ -1,7 +1,7 @@
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 
-/** How much the phone-number handler writes to its log. */
+/** How much the handlers write to their logs. */
 export enum HandlerLogLevel {
   /** Every call decision, including per-number retries. */
   DEBUG = 'DEBUG',
@@ -14,11 +14,13 @@ export enum HandlerLogLevel {
 }
 
 /**
- * Options for the handler that every `VoiceConnectorGroupPhoneNumbers` in a stack shares.
+ * Options for the handlers this library deploys in a stack: the one every `VoiceConnectorGroupPhoneNumbers`
+ * shares, and the one behind `VoiceConnectorGroup`. Set them with
+ * `VoiceConnectorGroupPhoneNumbers.configureHandler()`.
  */
 export interface PhoneNumbersHandlerOptions {
   /**
-   * Log group for the handler, the Provider framework functions and the completion waiter.
+   * Log group for the handlers, the Provider framework functions and the completion waiter.
    *
    * When set, `logRetention` and `encryptionKey` are not used: the group's own settings apply.
    *

@@ -3,13 +3,12 @@ import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { RECONCILE_TIME_LIMIT_MINUTES } from './binding-properties';
+import { logLevelEnvironment, ProviderLogGroups } from './handler-settings';
 import { acknowledgeNagFindings, FRAMEWORK_RUNTIME, INVOKE_VERSIONS } from './nag';
-import type { PhoneNumbersHandlerOptions } from './phone-numbers-handler-options';
 
 /**
  * Chime SDK Voice actions the handler calls. None of them has a resource type, so `Resource: "*"` is the
@@ -39,25 +38,14 @@ export class PhoneNumbersProvider extends Construct {
 
   public static getOrCreate(stack: Stack): PhoneNumbersProvider {
     const existing = stack.node.tryFindChild(PhoneNumbersProvider.ID) as PhoneNumbersProvider | undefined;
-    return existing ?? new PhoneNumbersProvider(stack, PhoneNumbersProvider.ID, {});
-  }
-
-  /** Creates the stack's provider with `options`; it must not exist yet, since its resources are made once. */
-  public static create(stack: Stack, options: PhoneNumbersHandlerOptions): PhoneNumbersProvider {
-    if (stack.node.tryFindChild(PhoneNumbersProvider.ID)) {
-      throw new Error(
-        `${stack.node.path}: the phone-number handler of this stack already exists. ` +
-        'Call VoiceConnectorGroupPhoneNumbers.configureHandler() before the first VoiceConnectorGroupPhoneNumbers in the stack, and only once.',
-      );
-    }
-    return new PhoneNumbersProvider(stack, PhoneNumbersProvider.ID, options);
+    return existing ?? new PhoneNumbersProvider(stack, PhoneNumbersProvider.ID);
   }
 
   public readonly serviceToken: string;
   public readonly handler: lambda.Function;
-  private keyGranted = false;
+  private readonly logs = new ProviderLogGroups(this);
 
-  private constructor(scope: Stack, id: string, private readonly options: PhoneNumbersHandlerOptions) {
+  private constructor(scope: Stack, id: string) {
     super(scope, id);
     if (!fs.existsSync(path.join(HANDLER_ASSET, 'index.js'))) {
       throw new Error(
@@ -66,7 +54,7 @@ export class PhoneNumbersProvider extends Construct {
       );
     }
 
-    const handlerLogs = this.logGroup('HandlerLogs');
+    const handlerLogs = this.logs.logGroup('HandlerLogs');
     const role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Reconciles Chime SDK Voice phone-number bindings for cdk-chime-voice-connector-groups',
@@ -90,7 +78,7 @@ export class PhoneNumbersProvider extends Construct {
       environment: this.environment(),
     });
 
-    const frameworkLogs = this.logGroup('FrameworkLogs');
+    const frameworkLogs = this.logs.logGroup('FrameworkLogs');
     const frameworkRole = new iam.Role(this, 'FrameworkRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Provider framework for cdk-chime-voice-connector-groups: invokes the handler',
@@ -115,7 +103,7 @@ export class PhoneNumbersProvider extends Construct {
       frameworkOnEventRole: frameworkRole,
       frameworkCompleteAndTimeoutRole: completionRole,
       waiterStateMachineLogOptions: {
-        destination: this.logGroup('WaiterLogs'),
+        destination: this.logs.logGroup('WaiterLogs'),
         level: sfn.LogLevel.ALL,
       },
     });
@@ -147,22 +135,8 @@ export class PhoneNumbersProvider extends Construct {
     ]);
   }
 
-  /**
-   * The user's log group, or a new one with the configured retention and key. One log group per
-   * function keeps each function's streams apart when the library creates them.
-   */
-  private logGroup(id: string): logs.ILogGroup {
-    if (this.options.logGroup) return this.options.logGroup;
-    const key = this.options.encryptionKey;
-    if (key && !this.keyGranted) {
-      key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${Stack.of(this).region}.amazonaws.com`));
-      this.keyGranted = true;
-    }
-    return new logs.LogGroup(this, id, { retention: this.options.logRetention ?? logs.RetentionDays.ONE_YEAR, encryptionKey: key });
-  }
-
   private environment(): Record<string, string> {
-    return { ...this.batchSizeEnvironment(), ...(this.options.logLevel ? { LOG_LEVEL: this.options.logLevel } : {}) };
+    return { ...this.batchSizeEnvironment(), ...logLevelEnvironment(Stack.of(this)) };
   }
 
   private batchSizeEnvironment(): Record<string, string> {

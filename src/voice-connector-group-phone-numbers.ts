@@ -1,6 +1,7 @@
 import { CfnMapping, CustomResource, Fn, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
 import { BINDING_RESOURCE_TYPE, E164_PATTERN, Prop, SCHEMA_VERSION, normalizeE164, type BindingResourceProperties } from './binding-properties';
+import { setHandlerOptions } from './handler-settings';
 import type { PhoneNumbersHandlerOptions } from './phone-numbers-handler-options';
 import { PhoneNumbersProvider } from './phone-numbers-provider';
 
@@ -55,12 +56,13 @@ export interface VoiceConnectorGroupPhoneNumbersProps {
  */
 export class VoiceConnectorGroupPhoneNumbers extends Construct {
   /**
-   * Configures the handler that every `VoiceConnectorGroupPhoneNumbers` in the scope's stack shares:
-   * its log group, log retention, log encryption key and log level. Call it before the first
-   * `VoiceConnectorGroupPhoneNumbers` in the stack, at most once per stack.
+   * Configures the handlers this library deploys in the scope's stack (the one every
+   * `VoiceConnectorGroupPhoneNumbers` shares, and the one behind `VoiceConnectorGroup`): their log group,
+   * log retention, log encryption key and log level. Call it before the first construct of this library
+   * in the stack, at most once per stack.
    */
   public static configureHandler(scope: Construct, options: PhoneNumbersHandlerOptions): void {
-    PhoneNumbersProvider.create(Stack.of(scope), options);
+    setHandlerOptions(Stack.of(scope), options);
   }
 
   /** Per stack: the instances on each group (keyed by the resolved group id), and their shared number list. */

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { HandlerLogLevel, VoiceConnectorGroupPhoneNumbers } from '../src';
+import { HandlerLogLevel, VoiceConnectorGroup, VoiceConnectorGroupPhoneNumbers } from '../src';
 
 function stackWithNumbers(configure?: (stack: Stack) => void): Stack {
   const app = new App();
@@ -12,6 +12,7 @@ function stackWithNumbers(configure?: (stack: Stack) => void): Stack {
   configure?.(stack);
   new VoiceConnectorGroupPhoneNumbers(stack, 'Support', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'] });
   new VoiceConnectorGroupPhoneNumbers(stack, 'Sales', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550101'] });
+  new VoiceConnectorGroup(stack, 'Group', { name: 'contact-center' }).addPhoneNumbers('Lines', ['+12065550102']);
   return stack;
 }
 
@@ -62,7 +63,8 @@ describe('configureHandler', () => {
     template.resourceCountIs('AWS::Logs::LogGroup', 1);
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/platform/telephony', RetentionInDays: 3653 });
     const functions = Object.values<any>(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(4);
+    // Numbers: handler and three framework functions; group: handler and one framework function.
+    expect(functions).toHaveLength(6);
     for (const fn of functions) {
       expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/^Mine/) });
     }
@@ -74,7 +76,8 @@ describe('configureHandler', () => {
       encryptionKey: new kms.Key(s, 'LogKey'),
     })));
     const groups = Object.values<any>(template.findResources('AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(3);
+    // Numbers: handler, framework, waiter; group: handler, framework.
+    expect(groups).toHaveLength(5);
     for (const group of groups) {
       expect(group.Properties.RetentionInDays).toBe(90);
       expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^LogKey/), 'Arn'] });
@@ -84,15 +87,19 @@ describe('configureHandler', () => {
     });
   });
 
-  test('the log level reaches the handler as LOG_LEVEL', () => {
+  test('the log level reaches both handlers as LOG_LEVEL', () => {
     const configured = stackWithNumbers((s) => VoiceConnectorGroupPhoneNumbers.configureHandler(s, { logLevel: HandlerLogLevel.DEBUG }));
     const template = Template.fromStack(configured);
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Environment: { Variables: { LOG_LEVEL: 'DEBUG' } } });
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'index.handler', Environment: { Variables: { LOG_LEVEL: 'DEBUG' } } }, 2);
   });
 
   test('after the first construct of the stack, or twice, it is an error that says when to call it', () => {
     const stack = stackWithNumbers();
     expect(() => VoiceConnectorGroupPhoneNumbers.configureHandler(stack, { logLevel: HandlerLogLevel.WARN }))
-      .toThrow(/Telephony: the phone-number handler of this stack already exists\. Call VoiceConnectorGroupPhoneNumbers\.configureHandler\(\) before/);
+      .toThrow(/Telephony: the handlers of this stack already exist or are already configured\. Call VoiceConnectorGroupPhoneNumbers\.configureHandler\(\) before/);
+    const app = new App();
+    const fresh = new Stack(app, 'Fresh');
+    VoiceConnectorGroupPhoneNumbers.configureHandler(fresh, {});
+    expect(() => VoiceConnectorGroupPhoneNumbers.configureHandler(fresh, {})).toThrow(/already configured/);
   });
 });

@@ -1,6 +1,6 @@
 import { App, Aspects, CfnParameter, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   CallDistributionType, IVoiceConnectorGroup, VoiceConnectorGroup, VoiceConnectorGroupPhoneNumbers, VoiceConnectorGroupProps,
 } from '../src';
@@ -141,16 +141,14 @@ describe('handler, role and logs', () => {
     template.resourceCountIs('AWS::Logs::LogGroup', 2);
   });
 
-  test('passes the cdk-nag AwsSolutions checks, with the unavoidable Resource "*" justified', () => {
+  test('passes the cdk-nag AwsSolutions checks: the library acknowledges the unavoidable findings itself', () => {
     const app = new App();
     const nagged = new Stack(app, 'Nagged');
     new VoiceConnectorGroup(nagged, 'Group', { name: 'g' });
-    NagSuppressions.addStackSuppressions(nagged, [
-      { id: 'AwsSolutions-IAM5', reason: 'Chime SDK Voice group actions have no resource type: "*" is the narrowest grant.' },
-    ]);
     Aspects.of(app).add(new AwsSolutionsChecks());
     app.synth();
-    const findings = Annotations.fromStack(nagged).findError('*', Match.stringLikeRegexp('AwsSolutions-'));
+    const annotations = Annotations.fromStack(nagged);
+    const findings = [...annotations.findError('*', Match.anyValue()), ...annotations.findWarning('*', Match.anyValue())];
     expect(findings.map((f) => f.entry.data)).toEqual([]);
   });
 });
