@@ -150,9 +150,17 @@ project.addTask('integ:update', {
   env: integEnv,
 }).prependSpawn(bundle);
 
+// Every TypeScript example in the README must compile against the built API (short snippets run inside
+// rosetta/default.ts-fixture), so the examples other languages are generated from stay true.
+project.addTask('rosetta:extract', {
+  description: "Compile the README's TypeScript examples strictly against the compiled API",
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(project.tasks.tryFind('rosetta:extract')!);
+
 project.gitignore.exclude('/assets/');
 project.npmignore?.exclude('/lambda/', '/.ci/', '/examples/', '/docs/');
-project.gitignore.exclude('/test/cdk-integ.out.*');
+project.gitignore.exclude('/test/cdk-integ.out.*', '/.jsii.tabl.json');
 project.npmignore?.include('/assets/');
 project.eslint?.addLintPattern('lambda');
 // The handler's SDK is a devDependency on purpose: it is bundled into the asset, never installed by users.
