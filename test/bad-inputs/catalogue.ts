@@ -1,0 +1,577 @@
+/**
+ * The bad-input catalogue: every bad input tried against the library, where it is caught, and the exact
+ * message the code produces. One list drives both the tests (catalogue.test.ts runs every row and compares
+ * the message with messages.json) and docs/bad-inputs.md (rendered from this list and messages.json; a test
+ * checks the committed file matches), so the two cannot drift.
+ *
+ * To refresh messages.json and docs/bad-inputs.md after a deliberate message change:
+ *   BAD_INPUTS_UPDATE=1 npx jest test/bad-inputs
+ */
+import { App, CfnParameter, CfnResource, Stack } from 'aws-cdk-lib';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { VoiceConnectorGroupPhoneNumbers, VoiceConnectorGroupPhoneNumbersProps } from '../../src';
+import { BINDING_RESOURCE_TYPE, Prop } from '../../src/binding-properties';
+import { BATCH_SIZE_CONTEXT } from '../../src/phone-numbers-provider';
+import type { FaultOptions } from '../emulator';
+import { Account, World } from '../fuzz/world';
+import { buildEvent, DeployOptions, fromStack } from '../local-deploy';
+
+export type CaughtAt = 'synth' | 'deploy' | 'tolerated';
+
+export interface BadInput {
+  /** Stable key into messages.json. */
+  readonly id: string;
+  /** The bad input, in Markdown. */
+  readonly input: string;
+  readonly caughtAt: CaughtAt;
+  /** Runs the input and returns the message (or, for tolerated inputs, what happens instead). */
+  readonly run: (world: World) => Promise<string>;
+}
+
+const STACK = 'BadInputs';
+const SERVICE_TOKEN = 'arn:aws:lambda:us-east-1:123456789012:function:BadInputs-Provider';
+
+// ---------------------------------------------------------------------------------------------------
+// Synth time
+
+type PropsFor = (stack: Stack) => VoiceConnectorGroupPhoneNumbersProps | VoiceConnectorGroupPhoneNumbersProps[];
+
+function synthError(props: PropsFor, context: Record<string, unknown> = {}): string {
+  const app = new App({ context });
+  const stack = new Stack(app, STACK);
+  try {
+    const all = ([] as VoiceConnectorGroupPhoneNumbersProps[]).concat(props(stack));
+    all.forEach((p, i) => new VoiceConnectorGroupPhoneNumbers(stack, i === 0 ? 'Bindings' : `Bindings${i + 1}`, p));
+    app.synth();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('synth succeeded: the input was not rejected');
+}
+
+function e164(id: string, value: string, what: string): BadInput {
+  return {
+    id,
+    input: `\`phoneNumbers: [${JSON.stringify(value)}]\` (${what})`,
+    caughtAt: 'synth',
+    run: async () => synthError(() => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: [value] })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Deploy time, through the local CloudFormation driver and the real handler bundle, against the emulator
+
+interface DeployCase {
+  /** Adds the construct(s) under test to the stack. */
+  readonly build: (stack: Stack, account: Account) => void;
+  readonly options?: (account: Account, world: World) => DeployOptions;
+  readonly setup?: (account: Account, world: World) => void;
+  readonly faults?: FaultOptions;
+}
+
+/** Deploys a fresh stack; returns the first failed binding event's message, or throws if all succeeded. */
+async function deployFailure(world: World, c: DeployCase): Promise<string> {
+  const result = await deploy(world, c);
+  const failed = result.events.find((e) => !e.ok && e.resourceType === BINDING_RESOURCE_TYPE && e.phase === 'deploy');
+  if (!failed) throw new Error(`the deploy did not fail: ${result.status}`);
+  return failed.error ?? '';
+}
+
+async function deploy(world: World, c: DeployCase) {
+  // A cold start: the handler's SDK client reads its endpoint once per container.
+  await world.containers.shutdown();
+  const account = world.reset(1);
+  world.containers.output.length = 0;
+  c.setup?.(account, world);
+  const app = new App();
+  const stack = new Stack(app, STACK);
+  c.build(stack, account);
+  if (c.faults) world.emu.control.setFaults(c.faults);
+  try {
+    return await world.driver.deploy(fromStack(stack), { timeoutMs: 60_000, ...c.options?.(account, world) });
+  } finally {
+    world.emu.control.clearFaults();
+  }
+}
+
+function bind(stack: Stack, props: VoiceConnectorGroupPhoneNumbersProps): VoiceConnectorGroupPhoneNumbers {
+  return new VoiceConnectorGroupPhoneNumbers(stack, 'Bindings', props);
+}
+
+function override(construct: VoiceConnectorGroupPhoneNumbers, property: string, value: unknown): void {
+  (construct.node.findChild('Resource').node.defaultChild as CfnResource).addPropertyOverride(property, value);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Hand-made events: properties as an older (or newer) release of this library rendered them
+
+async function sendEvent(world: World, event: CloudFormationCustomResourceEvent): Promise<string> {
+  await world.containers.shutdown();
+  const outcome = await world.driver.sendEvent(event, { env: world.env });
+  return outcome.ok ? `succeeds: ${JSON.stringify(outcome.data)}` : outcome.error;
+}
+
+function oldShape(account: Account, extra: Record<string, unknown> = {}, numbers = account.pool.slice(0, 2)): Record<string, unknown> {
+  return { ServiceToken: SERVICE_TOKEN, [Prop.GROUP_ID]: account.groups.a, [Prop.PHONE_NUMBERS]: numbers, [Prop.FORCE_ASSOCIATE]: 'false', ...extra };
+}
+
+function withoutSchemaVersion(props: Record<string, unknown>): Record<string, unknown> {
+  const { [Prop.SCHEMA_VERSION]: _, ...rest } = props;
+  return rest;
+}
+
+/** Binds the first two pool numbers to group a, as an earlier deploy would have. */
+function boundBefore(world: World): Account {
+  const account = world.reset(1);
+  account.pool.slice(0, 2).forEach((n) => world.emu.control.bind(n, 'VoiceConnectorGroupId', account.groups.a));
+  return account;
+}
+
+function bindingsOf(world: World, numbers: readonly string[]): string {
+  const label = (b: ReturnType<World['bindings']>[string]) => (b ? `bound to ${b.value === world.account.groups.a ? 'group a' : b.value}` : 'unbound');
+  return numbers.map((n) => `${n} ${label(world.emu.control.getBinding(n))}`).join(', ');
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+export const CATALOGUE: readonly BadInput[] = [
+  // E.164 forms
+  e164('e164-missing-digits', '+1', 'missing digits: country code only'),
+  e164('e164-leading-zero', '+02065550100', 'leading 0'),
+  e164('e164-letters', '+1206555CALL', 'letters (vanity number)'),
+  e164('e164-spaces', '+1 206 555 0100', 'spaces'),
+  e164('e164-dashes', '+1-206-555-0100', 'dashes'),
+  e164('e164-parentheses', '+1 (206) 555-0100', 'national formatting'),
+  e164('e164-too-long', '+1206555010012345', '16 digits; E.164 allows 15'),
+  e164('e164-double-plus', '++12065550100', 'two plus signs'),
+  e164('e164-trailing-newline', '+12065550100\n', 'trailing newline (copied from a file)'),
+  e164('e164-empty-string', '', 'empty string'),
+  {
+    id: 'e164-plus-missing-and-present',
+    input: "`phoneNumbers: ['+12065550100', '12065550100']` (the same number with and without '+')",
+    caughtAt: 'synth',
+    run: async () => synthError(() => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100', '12065550100'] })),
+  },
+  {
+    id: 'e164-exact-duplicate',
+    input: "`phoneNumbers: ['+12065550100', '+12065550100']`",
+    caughtAt: 'synth',
+    run: async () => synthError(() => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100', '+12065550100'] })),
+  },
+  {
+    id: 'e164-plus-missing-alone',
+    input: "`phoneNumbers: ['12065550100']` (no '+', no duplicate)",
+    caughtAt: 'tolerated',
+    run: async () => {
+      const stack = new Stack(new App(), STACK);
+      const construct = bind(stack, { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['12065550100'] });
+      return `accepted and normalised: phoneNumbers attribute ${JSON.stringify(construct.phoneNumbers)}`;
+    },
+  },
+  {
+    id: 'empty-list',
+    input: '`phoneNumbers: []`',
+    caughtAt: 'synth',
+    run: async () => synthError(() => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: [] })),
+  },
+  {
+    id: 'blank-group-empty',
+    input: "`voiceConnectorGroupId: ''`",
+    caughtAt: 'synth',
+    run: async () => synthError(() => ({ voiceConnectorGroupId: '', phoneNumbers: ['+12065550100'] })),
+  },
+  {
+    id: 'blank-group-spaces',
+    input: "`voiceConnectorGroupId: '   '`",
+    caughtAt: 'synth',
+    run: async () => synthError(() => ({ voiceConnectorGroupId: '   ', phoneNumbers: ['+12065550100'] })),
+  },
+  {
+    id: 'declared-twice-in-app',
+    input: 'the same number declared by two constructs of one app',
+    caughtAt: 'synth',
+    run: async () => synthError(() => [
+      { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'] },
+      { voiceConnectorGroupId: 'vcg-2', phoneNumbers: ['12065550100'] },
+    ]),
+  },
+  {
+    id: 'batch-size-context',
+    input: `context \`${BATCH_SIZE_CONTEXT}: 0\``,
+    caughtAt: 'synth',
+    run: async () => synthError(() => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'] }), { [BATCH_SIZE_CONTEXT]: 0 }),
+  },
+
+  // Tokens that resolve to bad values at deploy time
+  {
+    id: 'token-group-blank',
+    input: "`voiceConnectorGroupId` from a `CfnParameter` deployed with `' '`",
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, {
+        voiceConnectorGroupId: new CfnParameter(stack, 'GroupId', { type: 'String' }).valueAsString,
+        phoneNumbers: [account.pool[0]],
+      }),
+      options: () => ({ parameters: { GroupId: ' ' } }),
+    }),
+  },
+  {
+    id: 'token-number-list-bad',
+    input: "`phoneNumbers` from a `CommaDelimitedList` parameter deployed with `'+12065551000,+1-206-555-1001'`",
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack) => bind(stack, {
+        voiceConnectorGroupId: 'vcg-1',
+        phoneNumbers: new CfnParameter(stack, 'Numbers', { type: 'CommaDelimitedList' }).valueAsList,
+      }),
+      options: () => ({ parameters: { Numbers: '+12065551000,+1-206-555-1001' } }),
+    }),
+  },
+  {
+    id: 'token-number-list-empty',
+    input: "`phoneNumbers` from a `CommaDelimitedList` parameter deployed with `''`",
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack) => bind(stack, {
+        voiceConnectorGroupId: 'vcg-1',
+        phoneNumbers: new CfnParameter(stack, 'Numbers', { type: 'CommaDelimitedList' }).valueAsList,
+      }),
+      options: () => ({ parameters: { Numbers: '' } }),
+    }),
+  },
+  {
+    id: 'token-number-list-duplicate',
+    input: "`phoneNumbers` from a `CommaDelimitedList` parameter deployed with `'+12065551000,12065551000'`",
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack) => bind(stack, {
+        voiceConnectorGroupId: 'vcg-1',
+        phoneNumbers: new CfnParameter(stack, 'Numbers', { type: 'CommaDelimitedList' }).valueAsList,
+      }),
+      options: () => ({ parameters: { Numbers: '+12065551000,12065551000' } }),
+    }),
+  },
+  {
+    id: 'token-number-element-bad',
+    input: "one element of `phoneNumbers` from a `String` parameter deployed with `'206-555-1001'`",
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, {
+        voiceConnectorGroupId: account.groups.a,
+        phoneNumbers: [account.pool[0], new CfnParameter(stack, 'Extra', { type: 'String' }).valueAsString],
+      }),
+      options: () => ({ parameters: { Extra: '206-555-1001' } }),
+    }),
+  },
+
+  // The account
+  {
+    id: 'unknown-group-one-number',
+    input: 'a group id that does not exist (one number declared)',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: 'vcg-does-not-exist', phoneNumbers: [account.pool[0]] }),
+    }),
+  },
+  {
+    id: 'unknown-group-two-numbers',
+    input: 'a group id that does not exist (two numbers declared)',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: 'vcg-does-not-exist', phoneNumbers: account.pool.slice(0, 2) }),
+    }),
+  },
+  {
+    id: 'not-in-inventory',
+    input: 'a number that is not in the account',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0], account.notInInventory] }),
+    }),
+  },
+  {
+    id: 'wrong-product-type',
+    input: 'a number of the wrong product type (`SipMediaApplicationDialIn`)',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.wrongProduct] }),
+    }),
+  },
+  {
+    id: 'bound-to-voice-connector',
+    input: 'a number bound to a single voice connector, without `forceAssociate`',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.onVoiceConnector] }),
+    }),
+  },
+  {
+    id: 'bound-to-other-group',
+    input: 'a number bound to another group, without `forceAssociate`',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0], account.onOtherGroup] }),
+    }),
+  },
+  {
+    id: 'access-denied-everything',
+    input: 'the handler role may not call Chime SDK Voice at all (every call answers `AccessDeniedException`)',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
+      faults: { forcedErrors: { '*': { exception: 'AccessDeniedException', message: 'User is not authorized to perform: chime:ListPhoneNumbers' } } },
+    }),
+  },
+  {
+    id: 'forbidden-associate',
+    input: 'reads are allowed but `AssociatePhoneNumbersWithVoiceConnectorGroup` answers `ForbiddenException` (an SCP)',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
+      faults: { forcedErrors: { AssociatePhoneNumbersWithVoiceConnectorGroup: { exception: 'ForbiddenException', message: 'Explicit deny in a service control policy' } } },
+    }),
+  },
+  {
+    id: 'access-denied-get-phone-number',
+    input: 'updating one number of many, with `GetPhoneNumber` denied (`AccessDeniedException`)',
+    caughtAt: 'deploy',
+    run: async (world) => {
+      const account = world.reset(1);
+      const numbers = Array.from({ length: 3 }, (_, i) => account.pool[i]);
+      const build = (list: string[]) => {
+        const stack = new Stack(new App(), STACK);
+        bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: list });
+        return fromStack(stack);
+      };
+      // 101 declared numbers would be needed for a per-number read: instead, deny GetPhoneNumber and
+      // force an owner lookup with a contested number under forceAssociate.
+      await world.driver.deploy(build(numbers), { timeoutMs: 60_000 });
+      const stack = new Stack(new App(), STACK);
+      bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [...numbers, account.onOtherGroup], forceAssociate: true });
+      world.emu.control.setFaults({ forcedErrors: { GetPhoneNumber: { exception: 'AccessDeniedException', message: 'User is not authorized to perform: chime:GetPhoneNumber' } } });
+      try {
+        const result = await world.driver.deploy(fromStack(stack), { timeoutMs: 60_000 });
+        return result.events.find((e) => !e.ok && e.phase === 'deploy')?.error ?? `did not fail: ${result.status}`;
+      } finally {
+        world.emu.control.clearFaults();
+      }
+    },
+  },
+  {
+    id: 'endpoint-closed-port',
+    input: 'a region without Chime SDK Voice: nothing listens at the endpoint (`AWS_ENDPOINT_URL_CHIME_SDK_VOICE=http://127.0.0.1:9`), 20 s Lambda budget',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
+      options: () => ({ env: { AWS_ENDPOINT_URL_CHIME_SDK_VOICE: 'http://127.0.0.1:9' }, timeoutMs: 20_000 }),
+    }),
+  },
+  {
+    id: 'endpoint-unresolvable',
+    input: 'a region without Chime SDK Voice: the endpoint does not resolve (`AWS_ENDPOINT_URL_CHIME_SDK_VOICE=http://voice-chime.invalid`), 20 s Lambda budget',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
+      options: () => ({ env: { AWS_ENDPOINT_URL_CHIME_SDK_VOICE: 'http://voice-chime.invalid' }, timeoutMs: 20_000 }),
+    }),
+  },
+
+  // Property shapes the construct does not render (escape hatches, other releases)
+  {
+    id: 'force-associate-yes',
+    input: "`ForceAssociate: 'yes'` (an escape-hatch override)",
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.FORCE_ASSOCIATE, 'yes'),
+    }),
+  },
+  {
+    id: 'force-associate-true-string-caps',
+    input: "`ForceAssociate: 'True'` (an escape-hatch override)",
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.FORCE_ASSOCIATE, 'True'),
+    }),
+  },
+  {
+    id: 'unknown-extra-property',
+    input: "an unknown extra property `Colour: 'blue'` (an escape-hatch override, or a newer release)",
+    caughtAt: 'tolerated',
+    run: async (world) => {
+      const result = await deploy(world, {
+        build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), 'Colour', 'blue'),
+        options: () => ({ env: { LOG_LEVEL: 'INFO' } }),
+      });
+      const logged = world.containers.output.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.message === 'event');
+      return `deploy ${result.status}; the handler logs {"message":"event", ..., "unknownProperties":${JSON.stringify(logged?.unknownProperties)}}`;
+    },
+  },
+  {
+    id: 'schema-version-unknown-create',
+    input: "Create with `SchemaVersion: '2'` (a template rendered by a newer release, handled by this one)",
+    caughtAt: 'deploy',
+    run: async (world) => {
+      const account = world.reset(1);
+      return sendEvent(world, buildEvent({
+        requestType: 'Create',
+        logicalResourceId: 'Bindings',
+        resourceType: BINDING_RESOURCE_TYPE,
+        properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '2' }),
+      }));
+    },
+  },
+  {
+    id: 'schema-version-missing-rollback',
+    input: 'rollback Update whose new properties have no `SchemaVersion` (rendered by a release before it existed) and drop a number',
+    caughtAt: 'tolerated',
+    run: async (world) => {
+      const account = boundBefore(world);
+      const out = await sendEvent(world, buildEvent({
+        requestType: 'Update',
+        logicalResourceId: 'Bindings',
+        resourceType: BINDING_RESOURCE_TYPE,
+        physicalResourceId: `${account.groups.a}/Bindings`,
+        properties: withoutSchemaVersion(oldShape(account, {}, [account.pool[0]])),
+        oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }),
+      }));
+      return `${out}; ${bindingsOf(world, account.pool.slice(0, 2))}`;
+    },
+  },
+  {
+    id: 'schema-version-zero-old-properties',
+    input: "Update whose old properties carry `SchemaVersion: '0'` (unknown to this handler); the update drops a number",
+    caughtAt: 'tolerated',
+    run: async (world) => {
+      const account = boundBefore(world);
+      const out = await sendEvent(world, buildEvent({
+        requestType: 'Update',
+        logicalResourceId: 'Bindings',
+        resourceType: BINDING_RESOURCE_TYPE,
+        physicalResourceId: `${account.groups.a}/Bindings`,
+        properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }, [account.pool[0]]),
+        oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }),
+      }));
+      return `${out}; ${bindingsOf(world, account.pool.slice(0, 2))}`;
+    },
+  },
+  {
+    id: 'schema-version-zero-rollback',
+    input: "rollback Update back to properties with `SchemaVersion: '0'` (the release before an upgrade that failed)",
+    caughtAt: 'deploy',
+    run: async (world) => {
+      const account = boundBefore(world);
+      return sendEvent(world, buildEvent({
+        requestType: 'Update',
+        logicalResourceId: 'Bindings',
+        resourceType: BINDING_RESOURCE_TYPE,
+        physicalResourceId: `${account.groups.a}/Bindings`,
+        properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }),
+        oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }, [account.pool[0]]),
+      }));
+    },
+  },
+  {
+    id: 'schema-version-missing-delete',
+    input: 'Delete with no `SchemaVersion` (a resource deployed by a release before it existed)',
+    caughtAt: 'tolerated',
+    run: async (world) => {
+      const account = boundBefore(world);
+      const out = await sendEvent(world, buildEvent({
+        requestType: 'Delete',
+        logicalResourceId: 'Bindings',
+        resourceType: BINDING_RESOURCE_TYPE,
+        physicalResourceId: `${account.groups.a}/Bindings`,
+        properties: withoutSchemaVersion(oldShape(account)),
+      }));
+      return `${out}; ${bindingsOf(world, account.pool.slice(0, 2))}`;
+    },
+  },
+  {
+    id: 'schema-version-zero-delete',
+    input: "Delete with `SchemaVersion: '0'` and one malformed number among the valid ones",
+    caughtAt: 'tolerated',
+    run: async (world) => {
+      const account = boundBefore(world);
+      const out = await sendEvent(world, buildEvent({
+        requestType: 'Delete',
+        logicalResourceId: 'Bindings',
+        resourceType: BINDING_RESOURCE_TYPE,
+        physicalResourceId: `${account.groups.a}/Bindings`,
+        properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }, [...account.pool.slice(0, 2), '+1 206 555 1002']),
+      }));
+      return `${out}; ${bindingsOf(world, account.pool.slice(0, 2))}`;
+    },
+  },
+  {
+    id: 'delete-unreadable-properties',
+    input: 'Delete whose properties have no group id and no number list',
+    caughtAt: 'tolerated',
+    run: async (world) => {
+      const account = boundBefore(world);
+      const out = await sendEvent(world, buildEvent({
+        requestType: 'Delete',
+        logicalResourceId: 'Bindings',
+        resourceType: BINDING_RESOURCE_TYPE,
+        physicalResourceId: `${account.groups.a}/Bindings`,
+        properties: { ServiceToken: SERVICE_TOKEN },
+      }));
+      return `${out}; ${bindingsOf(world, account.pool.slice(0, 2))}`;
+    },
+  },
+
+  // Time
+  {
+    id: 'lambda-near-timeout',
+    input: 'a Lambda invoked with 2.5 s left on every call (less than the 3 s the handler keeps for its answer); the framework polls isComplete for 4 s',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 3) }),
+      options: () => ({ timeoutMs: 2_500, completionTimeoutMs: 4_000 }),
+    }),
+  },
+  {
+    id: 'lambda-timeout-slow-service',
+    input: 'a 5 s Lambda budget against a service answering in 1.5 s (emulator latency); the framework polls isComplete for 8 s',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 3) }),
+      options: () => ({ timeoutMs: 5_000, completionTimeoutMs: 8_000 }),
+      faults: { latencyMs: 1_500 },
+    }),
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------
+// docs/bad-inputs.md
+
+const CAUGHT: Record<CaughtAt, string> = { synth: 'synth', deploy: 'deploy', tolerated: 'tolerated (no error)' };
+
+function cell(message: string): string {
+  return message.split('\n').map((line) => {
+    const escaped = line.replace(/\|/g, '\\|');
+    return escaped.includes('`') ? `\`\` ${escaped} \`\`` : `\`${escaped}\``;
+  }).join('<br>');
+}
+
+export function renderDoc(messages: Readonly<Record<string, string>>): string {
+  const rows = CATALOGUE.map((c, i) => `| ${i + 1} | ${c.input.replace(/\n/g, ' ').replace(/\|/g, '\\|')} | ${CAUGHT[c.caughtAt]} | ${cell(messages[c.id] ?? '(not run)')} |`);
+  return [
+    '# Bad inputs: where they are caught and what the message says',
+    '',
+    '<!-- Generated from test/bad-inputs/catalogue.ts and test/bad-inputs/messages.json by',
+    '     `BAD_INPUTS_UPDATE=1 npx jest test/bad-inputs`. Do not edit by hand: a test checks this file. -->',
+    '',
+    'Every row was produced by running it: synth-time rows synthesize the construct; deploy-time rows deploy a',
+    'real CDK stack through the local CloudFormation driver (test/local-deploy) and the bundled handler, against',
+    'the local Chime SDK Voice emulator (test/emulator), or send the handler a hand-made CloudFormation event.',
+    'Phone numbers `+1206555xxxx` and group ids `00000000-0000-4000-8000-00000000000N` come from the emulator',
+    "account the tests seed (group `...0001` is the stack's group, `...0003` someone else's); `Bindings...` is the",
+    'logical id of the binding resource. Deploy-time messages are what CloudFormation shows as the resource\'s',
+    'status reason. "Tolerated" rows are not errors: the column says what happens instead.',
+    '',
+    '| # | bad input | caught at | message |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
