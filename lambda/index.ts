@@ -1,16 +1,17 @@
 import type { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { chimeClient, setCallDeadline } from './client';
+import { checkDrift, type DriftCheckEvent, type DriftCheckResult } from './drift';
 import { Executor, OUT_OF_TIME, type ExecutorOptions, type JournalEntry, type NumberFailure } from './execute';
 import { createLogger, type Logger } from './log';
 import { failureMessage } from './messages';
 import { lookupOwners, observeGroups } from './observe';
 import {
-  ownerBefore, planChanges, progressReads, remainingSteps, requiredReads,
+  driftLookups, ownerBefore, planChanges, progressReads, remainingSteps, requiredReads, WHOLE_GROUP,
   type GroupObservation, type Observations, type Owner, type Plan, type Step,
 } from './plan';
 import { parseRequest, unknownPropertyNames, type BindingRequest } from './request';
-import { Attr, CHECKPOINT_KEY, RECONCILE_TIME_LIMIT_MINUTES } from '../src/binding-properties';
+import { Attr, CHECKPOINT_KEY, DRIFT_CHECK_KEY, RECONCILE_TIME_LIMIT_MINUTES } from '../src/binding-properties';
 
 /** The Provider framework's onEvent contract, plus the progress record its isComplete call receives. */
 export interface OnEventResponse {
@@ -37,6 +38,8 @@ export interface Checkpoint {
   readonly startedAt: number;
   readonly observed?: Record<string, { readonly exists: boolean; readonly bound: readonly string[] }>;
   readonly owners?: Record<string, Owner>;
+  /** Owners of drifted declared numbers found bound elsewhere (resources that repair on deploy). */
+  readonly driftOwners?: Record<string, Owner>;
 }
 
 /** An isComplete event: the CloudFormation event with the onEvent result spread over it. */
@@ -66,12 +69,17 @@ const RESPONSE_MARGIN_MS = 3_000;
  */
 export async function handler(event: CompletionEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<IsCompleteResponse>;
 export async function handler(event: CloudFormationCustomResourceEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<OnEventResponse>;
+export async function handler(event: DriftCheckEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<DriftCheckResult>;
 export async function handler(
-  event: CloudFormationCustomResourceEvent | CompletionEvent,
+  event: CloudFormationCustomResourceEvent | CompletionEvent | DriftCheckEvent,
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
-): Promise<OnEventResponse | IsCompleteResponse> {
+): Promise<OnEventResponse | IsCompleteResponse | DriftCheckResult> {
   const settings = settingsFromEnvironment(process.env);
   const deadlines = deadlinesFor(context);
+  // The scheduled drift check runs the same bundle in its own function, with its own event shape.
+  if (DRIFT_CHECK_KEY in event) {
+    return checkDrift(event, chimeClient, settings, deadlines);
+  }
   if (CHECKPOINT_KEY in event) {
     return isComplete(event, chimeClient, settings, deadlines);
   }
@@ -118,8 +126,11 @@ export async function reconcile(
 
   const reads = requiredReads(request);
   const observations = await observeGroups(client, reads, settings.concurrency);
-  const plan = planChanges(request, observations);
+  const lookups = driftLookups(request, observations);
+  const driftOwners = lookups.length > 0 ? await lookupOwners(client, lookups, settings.concurrency) : new Map<string, Owner>();
+  const plan = planChanges(request, observations, driftOwners);
   logPlan(log, plan);
+  logRepair(log, plan);
 
   const executor = newExecutor(client, settings, deadlines);
   const execution = await executor.run(plan.steps);
@@ -133,7 +144,13 @@ export async function reconcile(
     return {
       PhysicalResourceId: plan.physicalId,
       Data: {},
-      [CHECKPOINT_KEY]: { complete: false, startedAt, observed: serializeObservations(observations, reads), owners },
+      [CHECKPOINT_KEY]: {
+        complete: false,
+        startedAt,
+        observed: serializeObservations(observations, reads),
+        owners,
+        ...(driftOwners.size > 0 ? { driftOwners: Object.fromEntries(driftOwners) } : {}),
+      },
     };
   }
   log.info('done', { physicalId: plan.physicalId, ...counts(plan, execution.journal) });
@@ -157,7 +174,8 @@ export async function isComplete(
   }
   const { log } = settings;
   const request = parseRequest(event);
-  const plan = withOwners(planChanges(request, deserializeObservations(checkpoint.observed)), checkpoint.owners ?? {});
+  const driftOwners = new Map(Object.entries(checkpoint.driftOwners ?? {}));
+  const plan = withOwners(planChanges(request, deserializeObservations(checkpoint.observed), driftOwners), checkpoint.owners ?? {});
   setCallDeadline(deadlines.forward);
   const current = await observeGroups(client, progressReads(plan), settings.concurrency);
   const remaining = remainingSteps(plan, current);
@@ -262,11 +280,16 @@ function withOwners(plan: Plan, owners: Record<string, Owner>): Plan {
 }
 
 /** Observations restricted to the numbers the plan was about, so the checkpoint stays small. */
-function serializeObservations(observations: Observations, reads: readonly { groupId: string; numbers: ReadonlySet<string> }[]): Checkpoint['observed'] {
+function serializeObservations(
+  observations: Observations,
+  reads: readonly { groupId: string; numbers: ReadonlySet<string>; declaredCount: number }[],
+): Checkpoint['observed'] {
   const observed: Record<string, { exists: boolean; bound: string[] }> = {};
   for (const read of reads) {
     const found = observations.get(read.groupId);
-    if (found) observed[read.groupId] = { exists: found.exists, bound: [...found.bound].filter((n) => read.numbers.has(n)) };
+    // A whole-group read (exclusive) keeps every number: the plan unbinds the ones nothing declares.
+    const keep = (n: string) => read.declaredCount === WHOLE_GROUP || read.numbers.has(n);
+    if (found) observed[read.groupId] = { exists: found.exists, bound: [...found.bound].filter(keep) };
   }
   return observed;
 }
@@ -299,7 +322,32 @@ function dataFor(plan: Plan, journal?: readonly JournalEntry[]): Record<string, 
     [Attr.ASSOCIATED_COUNT]: associated,
     [Attr.DISASSOCIATED_COUNT]: disassociated,
     [Attr.UNCHANGED_COUNT]: unchanged,
+    ...(plan.repair ? {
+      [Attr.DRIFT_REBOUND_COUNT]: plan.repair.rebind.length + plan.repair.take.length,
+      [Attr.DRIFT_UNBOUND_COUNT]: plan.repair.foreign.length,
+      [Attr.DRIFT_NOT_REPAIRED_COUNT]: plan.repair.notRepaired.length,
+    } : {}),
   };
+}
+
+/** One line naming every number the plan repairs, and every drifted number it leaves as found. */
+function logRepair(log: Logger, plan: Plan): void {
+  const { repair } = plan;
+  if (!repair) return;
+  const fields = {
+    physicalId: plan.physicalId,
+    groupId: plan.groupId,
+    rebound: [...repair.rebind, ...repair.take],
+    unbound: repair.foreign,
+    notRepaired: repair.notRepaired.map(({ number, owner }) => ({ number, boundTo: `${owner.kind}:${owner.id}` })),
+  };
+  if (fields.rebound.length + fields.unbound.length + fields.notRepaired.length === 0) {
+    log.info('no drift', { physicalId: plan.physicalId, groupId: plan.groupId });
+  } else if (repair.notRepaired.length > 0) {
+    log.warn('repairing drift (some numbers are bound elsewhere and were left there: set forceAssociate to take them back)', fields);
+  } else {
+    log.info('repairing drift', fields);
+  }
 }
 
 function logPlan(log: Logger, plan: Plan): void {

@@ -36,6 +36,84 @@ export interface Plan {
   /** Declared numbers that need no call: already in the wanted state. */
   readonly unchanged: number;
   readonly steps: readonly Step[];
+  /**
+   * Drift this plan repairs, for resources that repair on deploy (every deploy, or exclusive); absent
+   * otherwise, so on-change plans are exactly what they always were.
+   */
+  readonly repair?: Repair;
+}
+
+/** Drift between the declared numbers and the group, and what repairing it does. */
+export interface Repair {
+  /** Declared numbers not bound to the group (before repair). */
+  readonly missing: readonly string[];
+  /** Numbers bound to the group that no binding resource of the stack declares (exclusive only). */
+  readonly foreign: readonly string[];
+  /** Missing numbers that were unbound, bound again. */
+  readonly rebind: readonly string[];
+  /** Missing numbers bound elsewhere, taken back because forceAssociate is set. */
+  readonly take: readonly string[];
+  /** Missing numbers bound elsewhere and left there (no forceAssociate), with where they are. */
+  readonly notRepaired: ReadonlyArray<{ readonly number: string; readonly owner: Owner }>;
+}
+
+/**
+ * `declaredCount` of a read that must list the whole group (never per-number reads): an exclusive
+ * resource needs every number on the group, not only the declared ones. The reader lists the group when
+ * the numbers asked about outnumber one call per hundred declared numbers, which with 0 is always.
+ */
+export const WHOLE_GROUP = 0;
+
+/** Whether Create/Update of this spec reads all declared numbers and repairs drift, not only the diff. */
+export function repairsOnDeploy(spec: BindingSpec): boolean {
+  return spec.everyDeploy === true || spec.exclusive === true;
+}
+
+/**
+ * Drift of one group against one resource's declaration, and the repair for it. Pure: `owners` holds
+ * the current owner of each missing number bound elsewhere (absent: unbound). Never takes a number bound
+ * elsewhere unless forceAssociate is set; never unbinds a number another resource of the stack declares.
+ */
+export function planRepair(
+  spec: BindingSpec,
+  group: GroupObservation,
+  owners: ReadonlyMap<string, Owner>,
+  options: { readonly skip?: ReadonlySet<string> } = {},
+): { readonly repair: Repair; readonly steps: Step[] } {
+  const skip = options.skip ?? new Set<string>();
+  const wanted = new Set(spec.numbers);
+  const missing = spec.numbers.filter((n) => !skip.has(n) && !group.bound.has(n));
+  const foreign = spec.exclusive
+    ? [...group.bound].filter((n) => !wanted.has(n) && !spec.peerNumbers.has(n) && !skip.has(n)).sort()
+    : [];
+  const rebind = missing.filter((n) => !owners.has(n));
+  const elsewhere = missing.filter((n) => owners.has(n));
+  const take = spec.forceAssociate ? elsewhere : [];
+  const notRepaired = spec.forceAssociate ? [] : elsewhere.map((number) => ({ number, owner: owners.get(number)! }));
+  const steps: Step[] = [];
+  if (rebind.length > 0) steps.push({ kind: 'associate', groupId: spec.groupId, numbers: rebind, force: 'never' });
+  if (take.length > 0) {
+    const known: Record<string, Owner> = {};
+    take.forEach((n) => { known[n] = owners.get(n)!; });
+    steps.push({ kind: 'associate', groupId: spec.groupId, numbers: take, force: 'take', owners: known });
+  }
+  if (foreign.length > 0) steps.push({ kind: 'disassociate', groupId: spec.groupId, numbers: foreign });
+  return { repair: { missing, foreign, rebind, take, notRepaired }, steps };
+}
+
+/**
+ * Declared numbers whose owner must be looked up before a repair is planned: those not on the group
+ * that the plan would not bind anyway (numbers added by this deploy follow the usual rules).
+ */
+export function driftLookups(request: BindingRequest, observations: Observations): string[] {
+  if (request.type !== 'Update' || !repairsOnDeploy(request.desired)) return [];
+  const { desired, previous } = request;
+  if (previous && previous.groupId !== desired.groupId) return [];
+  const group = observations.get(desired.groupId);
+  if (!group || !group.exists) return [];
+  const { added } = diff(desired, previous);
+  const fresh = new Set(added);
+  return desired.numbers.filter((n) => !fresh.has(n) && !group.bound.has(n));
 }
 
 /** Which numbers' bindings must be known, per group, before planning. */
@@ -82,6 +160,9 @@ export function requiredReads(request: BindingRequest): ReadRequest[] {
         return [read(desired.groupId, desired.numbers, desired), read(previous.groupId, previous.numbers, previous)];
       }
       const { added, removed } = diff(desired, previous);
+      if (repairsOnDeploy(desired)) {
+        return [read(desired.groupId, [...desired.numbers, ...removed], desired)];
+      }
       const touched = [...added, ...removed];
       return touched.length === 0 ? [] : [read(desired.groupId, touched, desired)];
     }
@@ -92,26 +173,32 @@ export function requiredReads(request: BindingRequest): ReadRequest[] {
  * Computes the changes that take the observed bindings to the declared ones. Pure: the same request and
  * observations always give the same plan, which is what makes a repeated event harmless.
  */
-export function planChanges(request: BindingRequest, observations: Observations): Plan {
+export function planChanges(request: BindingRequest, observations: Observations, owners: ReadonlyMap<string, Owner> = new Map()): Plan {
   switch (request.type) {
-    case 'Create':
-      return planBind(
+    case 'Create': {
+      const plan = planBind(
         request.desired,
         request.desired.numbers,
         observe(observations, request.desired.groupId, true),
         physicalIdFor(request.desired.groupId, request.logicalId),
       );
+      return repairsOnDeploy(request.desired) ? withForeignUnbound(plan, request.desired, observations) : plan;
+    }
     case 'Delete':
       return planDelete(request.physicalId, request.previous, observations);
     case 'Update': {
       const { desired, previous } = request;
       if (previous && previous.groupId !== desired.groupId) {
-        return planGroupChange(desired, previous, observations, physicalIdFor(desired.groupId, request.logicalId));
+        const plan = planGroupChange(desired, previous, observations, physicalIdFor(desired.groupId, request.logicalId));
+        return repairsOnDeploy(desired) ? withForeignUnbound(plan, desired, observations) : plan;
       }
       // Unreadable old properties cannot say whether the group changed; the id derived from the new
       // group is then the one that keeps "new id iff new group" (the old id's Delete has nothing to read).
       const physicalId = previous ? request.physicalId : physicalIdFor(desired.groupId, request.logicalId);
       const { added, removed } = diff(desired, previous);
+      if (repairsOnDeploy(desired)) {
+        return planUpdateWithRepair(desired, added, removed, observe(observations, desired.groupId, true), physicalId, owners);
+      }
       if (added.length === 0 && removed.length === 0) {
         const declared = desired.numbers.length;
         return { physicalId, groupId: desired.groupId, declared, unchanged: declared, steps: [] };
@@ -126,6 +213,36 @@ export function planChanges(request: BindingRequest, observations: Observations)
       };
     }
   }
+}
+
+/**
+ * An Update of a resource that repairs on deploy: the usual diff (added numbers bound under the usual
+ * rules, removed ones unbound), plus the repair of every other declared number and, when exclusive, the
+ * unbinding of numbers nothing declares.
+ */
+function planUpdateWithRepair(
+  desired: BindingSpec,
+  added: readonly string[],
+  removed: readonly string[],
+  group: GroupObservation,
+  physicalId: string,
+  owners: ReadonlyMap<string, Owner>,
+): Plan {
+  const bind = planBind(desired, added, group, physicalId);
+  const unbind = removed.filter((n) => group.bound.has(n));
+  const { repair, steps } = planRepair(desired, group, owners, { skip: new Set([...added, ...removed]) });
+  const all = [...bind.steps, ...steps, ...(unbind.length > 0 ? [{ kind: 'disassociate' as const, groupId: desired.groupId, numbers: unbind }] : [])];
+  return { ...bind, unchanged: desired.numbers.length - countNumbers(all), steps: all, repair };
+}
+
+/**
+ * Create, or a group change, of a resource that repairs on deploy: every declared number is bound by
+ * the plan already; an exclusive resource also unbinds what nothing declares from the target group.
+ */
+function withForeignUnbound(plan: Plan, desired: BindingSpec, observations: Observations): Plan {
+  const group = observe(observations, desired.groupId, true);
+  const { repair, steps } = planRepair({ ...desired, numbers: desired.numbers }, group, new Map(), { skip: new Set(desired.numbers) });
+  return { ...plan, steps: [...plan.steps, ...steps], repair: { ...repair, missing: [] } };
 }
 
 function planBind(desired: BindingSpec, candidates: readonly string[], group: GroupObservation, physicalId: string): Plan {
@@ -205,7 +322,7 @@ function observe(observations: Observations, groupId: string, mustExist: boolean
 }
 
 function read(groupId: string, numbers: readonly string[], spec: BindingSpec): ReadRequest {
-  return { groupId, numbers: new Set(numbers), declaredCount: spec.numbers.length };
+  return { groupId, numbers: new Set(numbers), declaredCount: spec.exclusive ? WHOLE_GROUP : spec.numbers.length };
 }
 
 function countNumbers(steps: readonly Step[]): number {

@@ -1,5 +1,5 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { E164_PATTERN, Prop, SUPPORTED_SCHEMA_VERSIONS, normalizeE164 } from '../src/binding-properties';
+import { E164_PATTERN, Prop, RECONCILE_EVERY_DEPLOY, SUPPORTED_SCHEMA_VERSIONS, normalizeE164 } from '../src/binding-properties';
 
 /** What one binding resource declares, parsed and normalised. */
 export interface BindingSpec {
@@ -9,6 +9,10 @@ export interface BindingSpec {
   readonly forceAssociate: boolean;
   /** Numbers that sibling resources of the same stack declare for the same group. */
   readonly peerNumbers: ReadonlySet<string>;
+  /** Every Create/Update reads the declared numbers and repairs drift, not only the diff. */
+  readonly everyDeploy?: boolean;
+  /** The group holds exactly the stack's declared numbers (this resource's and `peerNumbers`). */
+  readonly exclusive?: boolean;
 }
 
 export type BindingRequest =
@@ -91,11 +95,20 @@ export function parseSpec(properties: Record<string, unknown> | undefined, where
     ? []
     : parseNumbers(properties[Prop.PEER_PHONE_NUMBERS], Prop.PEER_PHONE_NUMBERS, { requireOne: false });
 
+  const reconcile = properties[Prop.RECONCILE];
+  if (reconcile !== undefined && reconcile !== RECONCILE_EVERY_DEPLOY && reconcile !== 'ON_CHANGE') {
+    throw new InvalidPropertiesError(`${Prop.RECONCILE} must be "${RECONCILE_EVERY_DEPLOY}" or "ON_CHANGE", got ${JSON.stringify(reconcile)}.`);
+  }
+  const exclusive = parseBoolean(properties[Prop.EXCLUSIVE], Prop.EXCLUSIVE, false);
+
   return {
     groupId,
     numbers,
     forceAssociate: parseBoolean(properties[Prop.FORCE_ASSOCIATE], Prop.FORCE_ASSOCIATE, false),
     peerNumbers: new Set(peers),
+    // Only present when set, so specs of on-change resources look exactly as they always did.
+    ...(reconcile === RECONCILE_EVERY_DEPLOY ? { everyDeploy: true } : {}),
+    ...(exclusive ? { exclusive: true } : {}),
   };
 }
 

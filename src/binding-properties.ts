@@ -24,7 +24,16 @@ export const Prop = {
   PHONE_NUMBERS: 'E164PhoneNumbers',
   FORCE_ASSOCIATE: 'ForceAssociate',
   PEER_PHONE_NUMBERS: 'PeerPhoneNumbers',
+  /** `"EVERY_DEPLOY"` when the resource repairs drift on every deploy; omitted for on-change (the default). */
+  RECONCILE: 'Reconcile',
+  /** Changes on every synth, so CloudFormation sends an Update on every deploy; only with `Reconcile`. */
+  DEPLOY_NONCE: 'DeployNonce',
+  /** `"true"` when the group must hold exactly the stack's declared numbers; omitted otherwise. */
+  EXCLUSIVE: 'Exclusive',
 } as const;
+
+/** The `Reconcile` value that makes every deploy read and repair the bindings. */
+export const RECONCILE_EVERY_DEPLOY = 'EVERY_DEPLOY';
 
 /**
  * Properties as the construct renders them. CloudFormation delivers every scalar to the handler as a
@@ -41,6 +50,9 @@ export interface BindingResourceProperties {
    * Omitted when the resource has no sibling on its group.
    */
   readonly [Prop.PEER_PHONE_NUMBERS]?: string[];
+  readonly [Prop.RECONCILE]?: string;
+  readonly [Prop.DEPLOY_NONCE]?: string;
+  readonly [Prop.EXCLUSIVE]?: boolean | 'true' | 'false';
 }
 
 /** Attributes the handler returns in `Data` (counts only: CloudFormation caps the response at 4 KB). */
@@ -50,7 +62,35 @@ export const Attr = {
   ASSOCIATED_COUNT: 'AssociatedCount',
   DISASSOCIATED_COUNT: 'DisassociatedCount',
   UNCHANGED_COUNT: 'UnchangedCount',
+  /** Only for resources that repair drift (every deploy, or exclusive): declared numbers found unbound and bound again. */
+  DRIFT_REBOUND_COUNT: 'DriftReboundCount',
+  /** Numbers found on the group that nothing declared, unbound (exclusive resources only). */
+  DRIFT_UNBOUND_COUNT: 'DriftUnboundCount',
+  /** Drifted numbers left as found: bound elsewhere without forceAssociate. */
+  DRIFT_NOT_REPAIRED_COUNT: 'DriftNotRepairedCount',
 } as const;
+
+/**
+ * Event shape of a scheduled drift check (the EventBridge rule's input to the checker function, which runs
+ * the same bundled handler). The declared set is not in the event: the checker reads it from the binding
+ * resource's properties in its own stack's deployed template (cloudformation:GetTemplate).
+ */
+export const DRIFT_CHECK_KEY = 'DriftCheck';
+export interface DriftCheckInput {
+  /** ARN of the stack holding the binding resource. */
+  readonly StackId: string;
+  /** Logical id of the binding resource. */
+  readonly LogicalId: string;
+  /** The group id, resolved by CloudFormation (it may be a token in the template). */
+  readonly VoiceConnectorGroupId: string;
+  /** Repair what is found, or only report it. */
+  readonly Repair: boolean;
+}
+
+/** CloudWatch metric the drift check publishes (Embedded Metric Format). */
+export const DRIFT_METRIC_NAMESPACE = 'ChimeVoiceConnectorGroups';
+export const DRIFT_METRIC_NAME = 'DriftedPhoneNumbers';
+export const DRIFT_METRIC_DIMENSION = 'VoiceConnectorGroupId';
 
 /** E.164 as the Chime SDK Voice API model defines it; the `+` is optional on the wire. */
 export const E164_PATTERN = /^\+?[1-9]\d{1,14}$/;

@@ -7,7 +7,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { App, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { VoiceConnectorGroupPhoneNumbers } from '../../src';
+import { DriftDetectionOptions, ReconcileMode, VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { BATCH_SIZE_CONTEXT } from '../../src/phone-numbers-provider';
 import { Binding, CallRecord, Emulator, FaultOptions, startEmulator } from '../emulator';
@@ -58,7 +58,15 @@ export class HandlerContainers {
   private readonly containers: Container[] = [];
   private nextId = 0;
 
+  /** Every line the containers wrote to stdout (the handler's logs, and EMF metric lines). */
+  public readonly output: string[] = [];
   public readonly handler: CustomResourceHandler = async (event, context) => this.invoke(event, context);
+
+  /** Invokes the bundled handler with any event (e.g. a scheduled drift check). */
+  public async invokeRaw(event: unknown, remainingMs = 60_000): Promise<unknown> {
+    const deadline = Date.now() + remainingMs;
+    return this.invoke(event as CloudFormationCustomResourceEvent, { getRemainingTimeInMillis: () => deadline - Date.now() } as Context);
+  }
 
   public async shutdown(): Promise<void> {
     const all = this.containers.splice(0);
@@ -106,7 +114,14 @@ export class HandlerContainers {
 
   private start(): Container {
     const logs = process.env.E2E_HANDLER_LOGS === '1' ? 'inherit' : 'ignore';
-    const child = spawn(process.execPath, ['-e', CONTAINER_SOURCE], { stdio: ['ignore', logs, logs, 'ipc'] });
+    const child = spawn(process.execPath, ['-e', CONTAINER_SOURCE], { stdio: ['ignore', 'pipe', logs, 'ipc'] });
+    let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (logs === 'inherit') process.stdout.write(chunk);
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      this.output.push(...lines);
+    });
     const container: Container = { child, busy: false };
     this.containers.push(container);
     return container;
@@ -131,6 +146,9 @@ export interface Decl {
   readonly removalPolicy?: RemovalPolicy;
   /** Ids of other declarations this one depends on (CloudFormation runs those first). */
   readonly dependsOn?: readonly string[];
+  readonly reconcile?: ReconcileMode;
+  readonly exclusive?: boolean;
+  readonly driftDetection?: DriftDetectionOptions;
 }
 
 export interface SynthOptions {
@@ -160,6 +178,9 @@ export function synth(decls: readonly Decl[], options: SynthOptions = {}): Synth
       phoneNumbers: [...decl.numbers],
       forceAssociate: decl.forceAssociate,
       removalPolicy: decl.removalPolicy,
+      reconcile: decl.reconcile,
+      exclusive: decl.exclusive,
+      driftDetection: decl.driftDetection,
     }));
   }
   for (const decl of decls) {
@@ -215,7 +236,7 @@ export class World {
   }
 
   public driver!: LocalDeployDriver;
-  private containers = new HandlerContainers();
+  public containers = new HandlerContainers();
   public account!: Account;
   private baseline: Record<string, Binding | null> = {};
 
