@@ -136,13 +136,22 @@ export class WindowRateLimiter {
 /** The SDK hands the token back on the answer: it carries the send's slot in the rate window. */
 export interface WindowToken extends RetryToken {
   readonly slot: Slot;
+  /** Retries after errors other than throttling, which have their own, smaller budget. */
+  readonly failures: number;
 }
+
+/**
+ * Throttled retries are paced by the limiter and bounded by the deadline; this cap only stops a
+ * pathological loop. It is high because several Lambda containers (one per resource CloudFormation
+ * updates at once) share the account's rate, and each learns it from its own 429s.
+ */
+const MAX_THROTTLED_RETRIES = 60;
 
 /**
  * Retry policy for deploy-time calls. The SDK's default (3 attempts, and a retry quota that a long
  * throttling storm drains) gives up well before a deployment should. This one:
- * - retries throttling, transient and server errors up to `maxAttempts` times; transient and server
- *   errors after exponential backoff with full jitter;
+ * - retries transient and server errors up to `maxAttempts` times, after exponential backoff with
+ *   full jitter, and throttling as long as the deadline allows (see MAX_THROTTLED_RETRIES);
  * - paces every send of the client through one WindowRateLimiter, so a low TPS limit is met at that
  *   rate instead of with a storm of 429s; a throttled request simply waits for its next slot;
  * - never waits past the deadline the handler sets from the Lambda's remaining time: a retry that
@@ -169,7 +178,7 @@ export class DeadlineRetryStrategy implements RetryStrategyV2 {
 
   public async acquireInitialRetryToken(): Promise<WindowToken> {
     try {
-      return windowToken(0, await this.limiter.acquire(this.options.deadline()));
+      return windowToken(0, await this.limiter.acquire(this.options.deadline()), 0);
     } catch (error) {
       throw Object.assign(new Error(`not sent: ${(error as Error).message}`), { name: OUT_OF_TIME_ERROR });
     }
@@ -179,19 +188,27 @@ export class DeadlineRetryStrategy implements RetryStrategyV2 {
     const throttled = errorInfo.errorType === 'THROTTLING';
     this.limiter.answered(token.slot, throttled ? 'throttled' : 'failed');
     const retries = token.getRetryCount() + 1;
-    if (errorInfo.errorType === 'CLIENT_ERROR' || retries >= this.options.maxAttempts) {
+    const failures = token.failures + (throttled ? 0 : 1);
+    if (errorInfo.errorType === 'CLIENT_ERROR' || failures >= this.options.maxAttempts || retries >= MAX_THROTTLED_RETRIES) {
       throw new Error('not retryable');
     }
-    // A throttled request needs no backoff of its own: the limiter now paces it to the rate the
-    // service admits, and sleeping on top of that would only leave slots unused.
-    const ceiling = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** retries);
-    const delay = throttled ? 0 : Math.floor((this.options.random ?? Math.random)() * ceiling);
+    // A request throttled once needs no backoff of its own: the limiter now paces it to the rate the
+    // service admits. One throttled again and again is competing with senders the limiter cannot see
+    // (other Lambda containers on the same account), so it backs off as well.
+    const throttles = retries - failures;
+    const exponent = throttled ? throttles - 1 : failures;
+    const ceiling = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** exponent);
+    const delay = exponent <= 0 ? 0 : Math.floor((this.options.random ?? Math.random)() * ceiling);
     const deadline = this.options.deadline();
     if (Date.now() + delay >= deadline) {
-      throw new Error('deadline');
+      throw markRefusedForTime(errorInfo, new Error('deadline'));
     }
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    return windowToken(retries, await this.limiter.acquire(deadline));
+    try {
+      return windowToken(retries, await this.limiter.acquire(deadline), failures);
+    } catch (error) {
+      throw markRefusedForTime(errorInfo, error as Error);
+    }
   }
 
   public recordSuccess(token: WindowToken): void {
@@ -199,8 +216,20 @@ export class DeadlineRetryStrategy implements RetryStrategyV2 {
   }
 }
 
-function windowToken(count: number, slot: Slot): WindowToken {
-  return { getRetryCount: () => count, getRetryDelay: () => 0, slot };
+/**
+ * The SDK rethrows the last service error when a retry is refused. A refusal for lack of time is marked
+ * on that error, so the executor carries the numbers over to the next invocation instead of failing
+ * them: the service would most likely have answered them, given the time.
+ */
+export const REFUSED_FOR_TIME = Symbol.for('cdk-chime-voice-connector-groups.refusedForTime');
+
+function markRefusedForTime(errorInfo: RetryErrorInfo, refusal: Error): Error {
+  if (errorInfo.error) Object.assign(errorInfo.error, { [REFUSED_FOR_TIME]: true });
+  return refusal;
+}
+
+function windowToken(count: number, slot: Slot, failures: number): WindowToken {
+  return { getRetryCount: () => count, getRetryDelay: () => 0, slot, failures };
 }
 
 let callDeadline = Number.POSITIVE_INFINITY;

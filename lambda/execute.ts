@@ -6,6 +6,7 @@ import {
   DisassociatePhoneNumbersFromVoiceConnectorGroupCommand,
   type PhoneNumberError,
 } from '@aws-sdk/client-chime-sdk-voice';
+import { REFUSED_FOR_TIME } from './client';
 import type { Logger } from './log';
 import { lookupOwners } from './observe';
 import { ownerBefore, type Owner, type Step } from './plan';
@@ -82,10 +83,11 @@ export class Executor {
   }
 
   /**
-   * Runs the steps, those that touch disjoint numbers at the same time (a plan's steps always do:
-   * associate added and disassociate removed, or the moves of a group change), sharing the calls in
-   * flight, so a short step does not wait for the tail of another. All of them are journaled, so a
-   * failure in one undoes both. Stops after the first group of steps that has failures.
+   * Runs the steps: association steps on disjoint numbers at the same time, sharing the calls in
+   * flight, and disassociations only once every association has succeeded. A number is never let go by
+   * an attempt that is about to fail: another resource could take it before the undo wants it back.
+   * Everything is journaled, so a failure undoes all of it. Stops after the first group of steps that
+   * has failures.
    */
   public async run(steps: readonly Step[]): Promise<Execution> {
     const journal: JournalEntry[] = [];
@@ -260,6 +262,10 @@ export class Executor {
           failed.push(...parts.flatMap((p) => p.failed));
           break;
         }
+        if ((error as Record<symbol, unknown>)[REFUSED_FOR_TIME]) {
+          failed.push(...pending.map((number) => outOfTime(number, groupId, action)));
+          break;
+        }
         const { name, message } = error as Error;
         failed.push(...pending.map((number) => ({ number, groupId, action, code: name ?? 'Error', message: message ?? String(error) })));
         break;
@@ -352,7 +358,8 @@ function disjointGroups(steps: readonly Step[]): Step[][] {
   let touched = new Set<string>();
   for (const step of steps) {
     const overlaps = step.numbers.some((n) => touched.has(n));
-    if (overlaps || groups.length === 0) {
+    const afterAssociations = step.kind === 'disassociate' && groups.length > 0 && groups[groups.length - 1].some((s) => s.kind === 'associate');
+    if (overlaps || afterAssociations || groups.length === 0) {
       groups.push([]);
       touched = new Set();
     }

@@ -46,6 +46,21 @@ describe('DeadlineRetryStrategy', () => {
     await expect(s.refreshRetryTokenForRetry(token, { errorType: 'TRANSIENT' })).rejects.toThrow('not retryable');
   });
 
+  test('throttled retries do not use up the attempts kept for errors: containers sharing a rate keep going', async () => {
+    // A limiter that never makes anyone wait: this test is about counting, not pacing.
+    const unpaced = new WindowRateLimiter();
+    jest.spyOn(unpaced, 'acquire').mockResolvedValue({});
+    jest.spyOn(unpaced, 'answered').mockImplementation(() => undefined);
+    const s = strategy({ maxAttempts: 2, limiter: unpaced });
+    let token = await s.acquireInitialRetryToken();
+    for (let i = 0; i < 5; i++) {
+      token = await s.refreshRetryTokenForRetry(token, { errorType: 'THROTTLING' });
+    }
+    token = await s.refreshRetryTokenForRetry(token, { errorType: 'TRANSIENT' });
+    expect(token.getRetryCount()).toBe(6);
+    await expect(s.refreshRetryTokenForRetry(token, { errorType: 'TRANSIENT' })).rejects.toThrow('not retryable');
+  });
+
   test('never retries client errors', async () => {
     const s = strategy();
     await expect(s.refreshRetryTokenForRetry(await s.acquireInitialRetryToken(), { errorType: 'CLIENT_ERROR' })).rejects.toThrow('not retryable');
@@ -63,6 +78,16 @@ describe('DeadlineRetryStrategy', () => {
     const token = await s.refreshRetryTokenForRetry(await s.acquireInitialRetryToken(), { errorType: 'THROTTLING' });
     expect(token.getRetryCount()).toBe(1);
     expect(s.limiter.sendsPerWindow).toBe(1);
+  });
+
+  test('a request throttled again backs off too: other senders the limiter cannot see share the rate', async () => {
+    const unpaced = new WindowRateLimiter();
+    jest.spyOn(unpaced, 'acquire').mockResolvedValue({});
+    jest.spyOn(unpaced, 'answered').mockImplementation(() => undefined);
+    // random 0.5 of the second throttle's 2 s ceiling = 1 s of backoff, with only 500 ms left.
+    const s = strategy({ deadline: Date.now() + 500, random: () => 0.5, limiter: unpaced });
+    const once = await s.refreshRetryTokenForRetry(await s.acquireInitialRetryToken(), { errorType: 'THROTTLING' });
+    await expect(s.refreshRetryTokenForRetry(once, { errorType: 'THROTTLING' })).rejects.toThrow('deadline');
   });
 
   test('a throttled retry that could get no send slot before the deadline is refused', async () => {

@@ -75,7 +75,7 @@ const G = 'vcg-a';
 const OTHER = 'vcg-b';
 
 describe('Executor: steps on disjoint numbers', () => {
-  test('associate and disassociate of one update are in flight together, and both are journaled', async () => {
+  test('disassociations start only after every association succeeded, and both are journaled', async () => {
     const [added, removed] = [numbers(1, 0), numbers(1, 100)];
     const gated = new GatedClient();
     const steps: Step[] = [
@@ -84,22 +84,36 @@ describe('Executor: steps on disjoint numbers', () => {
     ];
     const running = executor(gated, 4).run(steps);
     await settle();
-    expect(gated.pending.map((c) => c.op)).toEqual(['associate', 'disassociate']);
+    expect(gated.pending.map((c) => c.op)).toEqual(['associate']);
 
     await gated.drain();
     const { journal, failures } = await running;
     expect(failures).toEqual([]);
-    expect(journal).toEqual(expect.arrayContaining([
+    expect(gated.started.map((c) => c.op)).toEqual(['associate', 'disassociate']);
+    expect(journal).toEqual([
       { kind: 'associated', groupId: G, number: added[0], prior: undefined },
       { kind: 'disassociated', groupId: G, number: removed[0] },
-    ]));
+    ]);
+  });
+
+  test('association steps on disjoint numbers are in flight together', async () => {
+    const gated = new GatedClient();
+    const steps: Step[] = [
+      { kind: 'associate', groupId: G, numbers: numbers(1, 0), force: 'ours', from: { kind: 'group', id: OTHER } },
+      { kind: 'associate', groupId: G, numbers: numbers(1, 100), force: 'never' },
+    ];
+    const running = executor(gated, 4).run(steps);
+    await settle();
+    expect(gated.pending.map((c) => c.op)).toEqual(['associate', 'associate']);
+    await gated.drain();
+    await running;
   });
 
   test('steps running together share the concurrency: never more calls in flight than it allows', async () => {
     const gated = new GatedClient();
     const steps: Step[] = [
-      { kind: 'associate', groupId: G, numbers: numbers(30, 0), force: 'never' },
-      { kind: 'disassociate', groupId: G, numbers: numbers(30, 100) },
+      { kind: 'associate', groupId: G, numbers: numbers(30, 0), force: 'ours', from: { kind: 'group', id: OTHER } },
+      { kind: 'associate', groupId: G, numbers: numbers(30, 100), force: 'never' },
     ];
     const running = executor(gated, 2).run(steps);
     await gated.drain();
@@ -124,7 +138,7 @@ describe('Executor: steps on disjoint numbers', () => {
     expect(gated.started.map((c) => c.op)).toEqual(['associate', 'disassociate']);
   });
 
-  test('a number failing for good in one step stops the batches the other step has not started', async () => {
+  test('a number failing for good in an association: no disassociation starts, so no number is let go', async () => {
     const gated = new GatedClient();
     const steps: Step[] = [
       { kind: 'associate', groupId: G, numbers: numbers(10, 0), force: 'never' },
@@ -136,9 +150,23 @@ describe('Executor: steps on disjoint numbers', () => {
     const { journal, failures } = await running;
 
     expect(failures.map((f) => [f.number, f.code])).toEqual([[bad, 'Validation']]);
-    // The associate batch and the first disassociate batch started together; the other two never did.
-    expect(gated.started.map((c) => c.op)).toEqual(['associate', 'disassociate']);
-    expect(journal.filter((e) => e.kind === 'disassociated')).toHaveLength(10);
+    expect(gated.started.map((c) => c.op)).toEqual(['associate']);
+    expect(journal.filter((e) => e.kind === 'disassociated')).toHaveLength(0);
     expect(journal.filter((e) => e.kind === 'associated')).toHaveLength(9);
+  });
+
+  test('a number failing for good in one association step stops the batches another has not started', async () => {
+    const gated = new GatedClient();
+    const steps: Step[] = [
+      { kind: 'associate', groupId: G, numbers: numbers(10, 0), force: 'never' },
+      { kind: 'associate', groupId: G, numbers: numbers(30, 100), force: 'ours', from: { kind: 'group', id: OTHER } },
+    ];
+    const running = executor(gated, 2).run(steps);
+    const [bad] = numbers(1, 0);
+    await gated.drain((call) => (call.numbers.includes(bad) ? [{ PhoneNumberId: bad, ErrorCode: 'Validation', ErrorMessage: 'no' }] : []));
+    const { failures } = await running;
+    expect(failures.map((f) => [f.number, f.code])).toEqual([[bad, 'Validation']]);
+    // The first batch of each step started together; the other two batches of the second never did.
+    expect(gated.started).toHaveLength(2);
   });
 });
