@@ -4,11 +4,11 @@ import { chimeClient, setCallDeadline } from './client';
 import { checkDrift, type DriftCheckEvent, type DriftCheckResult } from './drift';
 import { Executor, OUT_OF_TIME, type ExecutorOptions, type JournalEntry, type NumberFailure } from './execute';
 import { createLogger, type Logger } from './log';
-import { failureMessage } from './messages';
+import { failureMessage, readFailureMessage } from './messages';
 import { lookupOwners, observeGroups } from './observe';
 import {
   driftLookups, ownerBefore, planChanges, progressReads, remainingSteps, requiredReads, WHOLE_GROUP,
-  type GroupObservation, type Observations, type Owner, type Plan, type Step,
+  type GroupObservation, type Observations, type Owner, type Plan, type ReadRequest, type Step,
 } from './plan';
 import { parseRequest, unknownPropertyNames, type BindingRequest } from './request';
 import { Attr, CHECKPOINT_KEY, DRIFT_CHECK_KEY, RECONCILE_TIME_LIMIT_MINUTES } from '../src/binding-properties';
@@ -125,9 +125,12 @@ export async function reconcile(
   setCallDeadline(deadlines.forward);
 
   const reads = requiredReads(request);
-  const observations = await observeGroups(client, reads, settings.concurrency);
-  const lookups = driftLookups(request, observations);
-  const driftOwners = lookups.length > 0 ? await lookupOwners(client, lookups, settings.concurrency) : new Map<string, Owner>();
+  const { observations, driftOwners } = await beforeAnyChange(request, reads, async () => {
+    const observed = await observeGroups(client, reads, settings.concurrency);
+    const lookups = driftLookups(request, observed);
+    const owners = lookups.length > 0 ? await lookupOwners(client, lookups, settings.concurrency) : new Map<string, Owner>();
+    return { observations: observed, driftOwners: owners };
+  });
   const plan = planChanges(request, observations, driftOwners);
   logPlan(log, plan);
   logRepair(log, plan);
@@ -204,6 +207,18 @@ export async function isComplete(
   }
   log.info('done', { physicalId: plan.physicalId, ...counts(plan) });
   return { IsComplete: true, Data: dataFor(plan) };
+}
+
+/**
+ * Runs the reads that come before any change, turning a service error into a message that says which
+ * resource and group it was about, what the error means and that nothing was changed.
+ */
+async function beforeAnyChange<T>(request: BindingRequest, reads: readonly ReadRequest[], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new Error(readFailureMessage(request, reads.map((r) => r.groupId), error as Error));
+  }
 }
 
 async function fail(

@@ -66,3 +66,21 @@ function list(failures: readonly NumberFailure[]): string[] {
   }
   return lines;
 }
+
+/** The message when reading the current bindings failed, before anything was changed. */
+export function readFailureMessage(request: BindingRequest, groupIds: readonly string[], error: Error): string {
+  const code = (error as { code?: string }).code;
+  const groups = [...new Set(groupIds)].join(' and ');
+  const what = `${request.type} of ${request.logicalId} could not read the phone numbers of voice connector group ${groups}`;
+  const region = process.env.AWS_REGION ?? 'this region';
+  let fix: string;
+  if (code === 'ENOTFOUND' || code === 'ECONNREFUSED' || code === 'EAI_AGAIN') {
+    fix = `Amazon Chime SDK Voice could not be reached in ${region}. Voice Connector is offered only in some regions: deploy the stack to one of them` +
+      ' (or check AWS_ENDPOINT_URL_CHIME_SDK_VOICE if you set it)';
+  } else if (['AccessDeniedException', 'ForbiddenException', 'UnauthorizedClientException'].includes(error.name)) {
+    fix = "The handler's role needs chime:ListPhoneNumbers and chime:GetPhoneNumber on Resource \"*\"; check permissions boundaries and SCPs";
+  } else {
+    fix = 'Deploy again; if it keeps failing, the handler log has the details';
+  }
+  return `${what}: ${error.name}: ${error.message}. ${fix}. Nothing was changed.`;
+}

@@ -667,6 +667,25 @@ describe('handler (the Lambda entry point)', () => {
   });
 });
 
+describe('reads that fail before any change', () => {
+  test('access denied on the listing names the resource, the group, the permission and that nothing changed', async () => {
+    fake.own([n0]);
+    fake.mock.on(ListPhoneNumbersCommand).rejects(accessDenied());
+    const message = await failure(run(createEvent(props({ numbers: [n0, n1, n2, n3] }))));
+    expect(message).toBe(
+      `Create of ${LOGICAL_ID} could not read the phone numbers of voice connector group ${GROUP_A}: AccessDeniedException: not allowed. ` +
+      'The handler\'s role needs chime:ListPhoneNumbers and chime:GetPhoneNumber on Resource "*"; check permissions boundaries and SCPs. Nothing was changed.',
+    );
+    expect(fake.writes).toEqual([]);
+  });
+
+  test('an unreachable endpoint says Voice Connector may not be offered in the region', async () => {
+    fake.mock.on(ListPhoneNumbersCommand).rejects(Object.assign(new Error('getaddrinfo ENOTFOUND voice-chime.xx-east-9.amazonaws.com'), { code: 'ENOTFOUND' }));
+    const message = await failure(run(createEvent(props({ numbers: [n0, n1, n2, n3] }))));
+    expect(message).toMatch(/could not be reached in .*Voice Connector is offered only in some regions.*Nothing was changed\.$/);
+  });
+});
+
 describe('settingsFromEnvironment', () => {
   test('defaults', () => {
     const s = settingsFromEnvironment({});
