@@ -244,12 +244,12 @@ export function setCallDeadline(epochMs: number): void {
  * and every concurrent call shares one rate limiter.
  * Region and endpoint come from the SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL_CHIME_SDK_VOICE).
  */
-export const chimeClient = new ChimeSDKVoiceClient({
-  retryStrategy: new DeadlineRetryStrategy({
-    maxAttempts: 10,
-    baseDelayMs: 100,
-    maxDelayMs: 20_000,
-    deadline: () => callDeadline,
-  }),
-  requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
-});
+export const chimeClient = deployTimeClient(() => callDeadline);
+
+/** A Chime SDK Voice client with the deploy-time retry policy, retrying until `deadline()` (epoch ms). */
+export function deployTimeClient(deadline: () => number): ChimeSDKVoiceClient {
+  return new ChimeSDKVoiceClient({
+    retryStrategy: new DeadlineRetryStrategy({ maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 20_000, deadline }),
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+  });
+}

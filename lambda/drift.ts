@@ -1,7 +1,7 @@
 import type { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import { setCallDeadline } from './client';
 import { getTemplate } from './cloudformation';
-import { Executor } from './execute';
+import { executorFor } from './execute';
 import type { Deadlines, HandlerSettings } from './index';
 import type { Logger } from './log';
 import { lookupOwners, observeGroups } from './observe';
@@ -71,17 +71,7 @@ export async function checkDrift(
   let repaired = 0;
   let repairFailed: string[] = [];
   if (input.Repair && steps.length > 0) {
-    const executor = new Executor(client, {
-      batchSize: settings.batchSize,
-      concurrency: settings.concurrency,
-      numberAttempts: settings.numberAttempts,
-      baseDelayMs: settings.retryTiming?.baseDelayMs ?? 200,
-      maxDelayMs: settings.retryTiming?.maxDelayMs ?? 10_000,
-      deadline: () => deadlines.forward,
-      sleep: settings.retryTiming?.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-      random: settings.retryTiming?.random ?? Math.random,
-      log,
-    });
+    const executor = executorFor(client, settings, deadlines.forward);
     const execution = await executor.run(steps);
     repaired = execution.journal.length;
     repairFailed = execution.failures.map((f) => f.number);

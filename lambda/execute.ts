@@ -65,6 +65,34 @@ interface CallResult {
 
 type Target = { readonly kind: 'group' | 'voiceConnector'; readonly id: string };
 
+/** What the handler's settings decide about an executor; the rest are production defaults. */
+export interface ExecutorSettings {
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly numberAttempts: number;
+  readonly log: Logger;
+  /**
+   * Overrides for the per-number retry backoff (tests use them to avoid real sleeps). Production leaves
+   * this unset: 200 ms base, 10 s cap, full jitter from Math.random, real timers.
+   */
+  readonly retryTiming?: Partial<Pick<ExecutorOptions, 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>>;
+}
+
+/** An executor that starts no new call after `deadline` (epoch ms). */
+export function executorFor(client: ChimeSDKVoiceClient, settings: ExecutorSettings, deadline: number): Executor {
+  return new Executor(client, {
+    batchSize: settings.batchSize,
+    concurrency: settings.concurrency,
+    numberAttempts: settings.numberAttempts,
+    baseDelayMs: settings.retryTiming?.baseDelayMs ?? 200,
+    maxDelayMs: settings.retryTiming?.maxDelayMs ?? 10_000,
+    deadline: () => deadline,
+    sleep: settings.retryTiming?.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    random: settings.retryTiming?.random ?? Math.random,
+    log: settings.log,
+  });
+}
+
 /** Applies a plan's steps with batching, bounded concurrency and per-number retries, journaling each change. */
 export class Executor {
   private batchSize: number;

@@ -2,7 +2,7 @@ import type { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { chimeClient, setCallDeadline } from './client';
 import { checkDrift, type DriftCheckEvent, type DriftCheckResult } from './drift';
-import { Executor, OUT_OF_TIME, type ExecutorOptions, type JournalEntry, type NumberFailure } from './execute';
+import { Executor, executorFor, OUT_OF_TIME, type ExecutorSettings, type JournalEntry, type NumberFailure } from './execute';
 import { createLogger, type Logger } from './log';
 import { failureMessage, readFailureMessage } from './messages';
 import { lookupOwners, observeGroups } from './observe';
@@ -45,17 +45,8 @@ export interface Checkpoint {
 /** An isComplete event: the CloudFormation event with the onEvent result spread over it. */
 export type CompletionEvent = CloudFormationCustomResourceEvent & { readonly [CHECKPOINT_KEY]: Checkpoint; readonly PhysicalResourceId: string };
 
-export interface HandlerSettings {
-  readonly batchSize: number;
-  readonly concurrency: number;
-  readonly numberAttempts: number;
-  readonly log: Logger;
-  /**
-   * Overrides for the per-number retry backoff (tests use them to avoid real sleeps). Production leaves
-   * this unset: 200 ms base, 10 s cap, full jitter from Math.random, real timers.
-   */
-  readonly retryTiming?: Partial<Pick<ExecutorOptions, 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>>;
-}
+/** The handler's tunables, from the function's environment. */
+export type HandlerSettings = ExecutorSettings;
 
 /** Share of the remaining time reserved for undoing a failed attempt. */
 const UNDO_RESERVE = 0.35;
@@ -135,7 +126,7 @@ export async function reconcile(
   logPlan(log, plan);
   logRepair(log, plan);
 
-  const executor = newExecutor(client, settings, deadlines);
+  const executor = executorFor(client, settings, deadlines.forward);
   const execution = await executor.run(plan.steps);
   if (execution.failures.length > 0 && !execution.failures.every((f) => f.code === OUT_OF_TIME)) {
     return fail(request, executor, execution.failures, execution.journal, deadlines, log);
@@ -183,7 +174,7 @@ export async function isComplete(
   const current = await observeGroups(client, progressReads(plan), settings.concurrency);
   const remaining = remainingSteps(plan, current);
   const doneBefore = journalOf(plan, remaining);
-  const executor = newExecutor(client, settings, deadlines);
+  const executor = executorFor(client, settings, deadlines.forward);
 
   const giveUpAt = checkpoint.startedAt + RECONCILE_TIME_LIMIT_MINUTES * 60_000;
   if (remaining.length > 0 && Date.now() >= giveUpAt) {
@@ -238,19 +229,6 @@ async function fail(
   throw new Error(failureMessage(request, failures, undoFailures, journal.length));
 }
 
-function newExecutor(client: ChimeSDKVoiceClient, settings: HandlerSettings, deadlines: Deadlines): Executor {
-  return new Executor(client, {
-    batchSize: settings.batchSize,
-    concurrency: settings.concurrency,
-    numberAttempts: settings.numberAttempts,
-    baseDelayMs: settings.retryTiming?.baseDelayMs ?? 200,
-    maxDelayMs: settings.retryTiming?.maxDelayMs ?? 10_000,
-    deadline: () => deadlines.forward,
-    sleep: settings.retryTiming?.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    random: settings.retryTiming?.random ?? Math.random,
-    log: settings.log,
-  });
-}
 
 /** What the plan changed, as journal entries an undo can replay, for the numbers no longer remaining. */
 function journalOf(plan: Plan, remaining: readonly Step[]): JournalEntry[] {

@@ -1,5 +1,4 @@
-import { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
-import { DeadlineRetryStrategy } from '../client';
+import { deployTimeClient } from '../client';
 
 let callDeadline = Number.POSITIVE_INFINITY;
 
@@ -13,12 +12,4 @@ export function setGroupCallDeadline(epochMs: number): void {
  * throttled or failing service is retried with backoff until the invocation's deadline, not 3 times.
  * Region and endpoint come from the SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL_CHIME_SDK_VOICE).
  */
-export const groupClient = new ChimeSDKVoiceClient({
-  retryStrategy: new DeadlineRetryStrategy({
-    maxAttempts: 10,
-    baseDelayMs: 100,
-    maxDelayMs: 20_000,
-    deadline: () => callDeadline,
-  }),
-  requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
-});
+export const groupClient = deployTimeClient(() => callDeadline);
