@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CATALOGUE, renderDoc } from './catalogue';
-import { HandlerContainers } from '../fuzz/containers';
 import { World } from '../fuzz/world';
+import { HandlerContainers } from '../support/handler-containers';
 
 const MESSAGES_FILE = path.join(__dirname, 'messages.json');
 const DOC_FILE = path.join(__dirname, '..', '..', 'docs', 'bad-inputs.md');
@@ -18,7 +18,7 @@ const produced: Record<string, string> = {};
 
 let world: World;
 beforeAll(async () => {
-  world = await World.start(1, new HandlerContainers('pipe'));
+  world = await World.start(1, new HandlerContainers({ collect: true }));
 });
 afterAll(async () => {
   await world.close();

@@ -14,7 +14,7 @@ import { BINDING_RESOURCE_TYPE, Prop } from '../../src/binding-properties';
 import { BATCH_SIZE_CONTEXT } from '../../src/phone-numbers-provider';
 import type { FaultOptions } from '../emulator';
 import { Account, World } from '../fuzz/world';
-import { buildEvent, DeployOptions, fromStack } from '../local-deploy';
+import { buildEvent, DeployOptions, EventInput, fromStack } from '../local-deploy';
 
 export type CaughtAt = 'synth' | 'deploy' | 'tolerated';
 
@@ -49,13 +49,13 @@ function synthError(props: PropsFor, context: Record<string, unknown> = {}): str
   throw new Error('synth succeeded: the input was not rejected');
 }
 
+/** A row caught at synth: the message is the error synthesizing `props` throws. */
+function synthRow(id: string, input: string, props: PropsFor, context?: Record<string, unknown>): BadInput {
+  return { id, input, caughtAt: 'synth', run: async () => synthError(props, context) };
+}
+
 function e164(id: string, value: string, what: string): BadInput {
-  return {
-    id,
-    input: `\`phoneNumbers: [${JSON.stringify(value)}]\` (${what})`,
-    caughtAt: 'synth',
-    run: async () => synthError(() => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: [value] })),
-  };
+  return synthRow(id, `\`phoneNumbers: [${JSON.stringify(value)}]\` (${what})`, () => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: [value] }));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -75,6 +75,22 @@ async function deployFailure(world: World, c: DeployCase): Promise<string> {
   const failed = result.events.find((e) => !e.ok && e.resourceType === BINDING_RESOURCE_TYPE && e.phase === 'deploy');
   if (!failed) throw new Error(`the deploy did not fail: ${result.status}`);
   return failed.error ?? '';
+}
+
+/** A row caught at deploy: the message is the first failed binding event's. */
+function deployRow(id: string, input: string, c: DeployCase): BadInput {
+  return { id, input, caughtAt: 'deploy', run: async (world) => deployFailure(world, c) };
+}
+
+/** `phoneNumbers` from a `CommaDelimitedList` parameter, deployed with `value`. */
+function numberListRow(id: string, value: string): BadInput {
+  return deployRow(id, `\`phoneNumbers\` from a \`CommaDelimitedList\` parameter deployed with \`'${value}'\``, {
+    build: (stack) => bind(stack, {
+      voiceConnectorGroupId: 'vcg-1',
+      phoneNumbers: new CfnParameter(stack, 'Numbers', { type: 'CommaDelimitedList' }).valueAsList,
+    }),
+    options: () => ({ parameters: { Numbers: value } }),
+  });
 }
 
 async function deploy(world: World, c: DeployCase) {
@@ -127,6 +143,30 @@ function boundBefore(world: World): Account {
   return account;
 }
 
+/**
+ * A hand-made Update or Delete of the resource `boundBefore` left. A tolerated row's message also says where
+ * its two numbers are bound afterwards: that is what happens instead of an error.
+ */
+function boundEventRow(id: string, input: string, caughtAt: CaughtAt, requestType: 'Update' | 'Delete',
+  properties: (account: Account) => Pick<EventInput, 'properties' | 'oldProperties'>): BadInput {
+  return {
+    id,
+    input,
+    caughtAt,
+    run: async (world) => {
+      const account = boundBefore(world);
+      const out = await sendEvent(world, buildEvent({
+        requestType,
+        logicalResourceId: 'Bindings',
+        resourceType: BINDING_RESOURCE_TYPE,
+        physicalResourceId: `${account.groups.a}/Bindings`,
+        ...properties(account),
+      }));
+      return caughtAt === 'tolerated' ? `${out}; ${bindingsOf(world, account.pool.slice(0, 2))}` : out;
+    },
+  };
+}
+
 function bindingsOf(world: World, numbers: readonly string[]): string {
   const label = (b: ReturnType<World['bindings']>[string]) => (b ? `bound to ${b.value === world.account.groups.a ? 'group a' : b.value}` : 'unbound');
   return numbers.map((n) => `${n} ${label(world.emu.control.getBinding(n))}`).join(', ');
@@ -146,18 +186,10 @@ export const CATALOGUE: readonly BadInput[] = [
   e164('e164-double-plus', '++12065550100', 'two plus signs'),
   e164('e164-trailing-newline', '+12065550100\n', 'trailing newline (copied from a file)'),
   e164('e164-empty-string', '', 'empty string'),
-  {
-    id: 'e164-plus-missing-and-present',
-    input: "`phoneNumbers: ['+12065550100', '12065550100']` (the same number with and without '+')",
-    caughtAt: 'synth',
-    run: async () => synthError(() => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100', '12065550100'] })),
-  },
-  {
-    id: 'e164-exact-duplicate',
-    input: "`phoneNumbers: ['+12065550100', '+12065550100']`",
-    caughtAt: 'synth',
-    run: async () => synthError(() => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100', '+12065550100'] })),
-  },
+  synthRow('e164-plus-missing-and-present', "`phoneNumbers: ['+12065550100', '12065550100']` (the same number with and without '+')",
+    () => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100', '12065550100'] })),
+  synthRow('e164-exact-duplicate', "`phoneNumbers: ['+12065550100', '+12065550100']`",
+    () => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100', '+12065550100'] })),
   {
     id: 'e164-plus-missing-alone',
     input: "`phoneNumbers: ['12065550100']` (no '+', no duplicate)",
@@ -168,24 +200,9 @@ export const CATALOGUE: readonly BadInput[] = [
       return `accepted and normalised: phoneNumbers attribute ${JSON.stringify(construct.phoneNumbers)}`;
     },
   },
-  {
-    id: 'empty-list',
-    input: '`phoneNumbers: []`',
-    caughtAt: 'synth',
-    run: async () => synthError(() => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: [] })),
-  },
-  {
-    id: 'blank-group-empty',
-    input: "`voiceConnectorGroupId: ''`",
-    caughtAt: 'synth',
-    run: async () => synthError(() => ({ voiceConnectorGroupId: '', phoneNumbers: ['+12065550100'] })),
-  },
-  {
-    id: 'blank-group-spaces',
-    input: "`voiceConnectorGroupId: '   '`",
-    caughtAt: 'synth',
-    run: async () => synthError(() => ({ voiceConnectorGroupId: '   ', phoneNumbers: ['+12065550100'] })),
-  },
+  synthRow('empty-list', '`phoneNumbers: []`', () => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: [] })),
+  synthRow('blank-group-empty', "`voiceConnectorGroupId: ''`", () => ({ voiceConnectorGroupId: '', phoneNumbers: ['+12065550100'] })),
+  synthRow('blank-group-spaces', "`voiceConnectorGroupId: '   '`", () => ({ voiceConnectorGroupId: '   ', phoneNumbers: ['+12065550100'] })),
   {
     id: 'declared-twice-in-app',
     input: 'the same number declared by two constructs of one app',
@@ -195,142 +212,55 @@ export const CATALOGUE: readonly BadInput[] = [
       { voiceConnectorGroupId: 'vcg-2', phoneNumbers: ['12065550100'] },
     ]),
   },
-  {
-    id: 'batch-size-context',
-    input: `context \`${BATCH_SIZE_CONTEXT}: 0\``,
-    caughtAt: 'synth',
-    run: async () => synthError(() => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'] }), { [BATCH_SIZE_CONTEXT]: 0 }),
-  },
+  synthRow('batch-size-context', `context \`${BATCH_SIZE_CONTEXT}: 0\``,
+    () => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'] }), { [BATCH_SIZE_CONTEXT]: 0 }),
 
   // Tokens that resolve to bad values at deploy time
-  {
-    id: 'token-group-blank',
-    input: "`voiceConnectorGroupId` from a `CfnParameter` deployed with `' '`",
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, {
-        voiceConnectorGroupId: new CfnParameter(stack, 'GroupId', { type: 'String' }).valueAsString,
-        phoneNumbers: [account.pool[0]],
-      }),
-      options: () => ({ parameters: { GroupId: ' ' } }),
+  deployRow('token-group-blank', "`voiceConnectorGroupId` from a `CfnParameter` deployed with `' '`", {
+    build: (stack, account) => bind(stack, {
+      voiceConnectorGroupId: new CfnParameter(stack, 'GroupId', { type: 'String' }).valueAsString,
+      phoneNumbers: [account.pool[0]],
     }),
-  },
-  {
-    id: 'token-number-list-bad',
-    input: "`phoneNumbers` from a `CommaDelimitedList` parameter deployed with `'+12065551000,+1-206-555-1001'`",
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack) => bind(stack, {
-        voiceConnectorGroupId: 'vcg-1',
-        phoneNumbers: new CfnParameter(stack, 'Numbers', { type: 'CommaDelimitedList' }).valueAsList,
-      }),
-      options: () => ({ parameters: { Numbers: '+12065551000,+1-206-555-1001' } }),
+    options: () => ({ parameters: { GroupId: ' ' } }),
+  }),
+  numberListRow('token-number-list-bad', '+12065551000,+1-206-555-1001'),
+  numberListRow('token-number-list-empty', ''),
+  numberListRow('token-number-list-duplicate', '+12065551000,12065551000'),
+  deployRow('token-number-element-bad', "one element of `phoneNumbers` from a `String` parameter deployed with `'206-555-1001'`", {
+    build: (stack, account) => bind(stack, {
+      voiceConnectorGroupId: account.groups.a,
+      phoneNumbers: [account.pool[0], new CfnParameter(stack, 'Extra', { type: 'String' }).valueAsString],
     }),
-  },
-  {
-    id: 'token-number-list-empty',
-    input: "`phoneNumbers` from a `CommaDelimitedList` parameter deployed with `''`",
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack) => bind(stack, {
-        voiceConnectorGroupId: 'vcg-1',
-        phoneNumbers: new CfnParameter(stack, 'Numbers', { type: 'CommaDelimitedList' }).valueAsList,
-      }),
-      options: () => ({ parameters: { Numbers: '' } }),
-    }),
-  },
-  {
-    id: 'token-number-list-duplicate',
-    input: "`phoneNumbers` from a `CommaDelimitedList` parameter deployed with `'+12065551000,12065551000'`",
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack) => bind(stack, {
-        voiceConnectorGroupId: 'vcg-1',
-        phoneNumbers: new CfnParameter(stack, 'Numbers', { type: 'CommaDelimitedList' }).valueAsList,
-      }),
-      options: () => ({ parameters: { Numbers: '+12065551000,12065551000' } }),
-    }),
-  },
-  {
-    id: 'token-number-element-bad',
-    input: "one element of `phoneNumbers` from a `String` parameter deployed with `'206-555-1001'`",
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, {
-        voiceConnectorGroupId: account.groups.a,
-        phoneNumbers: [account.pool[0], new CfnParameter(stack, 'Extra', { type: 'String' }).valueAsString],
-      }),
-      options: () => ({ parameters: { Extra: '206-555-1001' } }),
-    }),
-  },
+    options: () => ({ parameters: { Extra: '206-555-1001' } }),
+  }),
 
   // The account
-  {
-    id: 'unknown-group-one-number',
-    input: 'a group id that does not exist (one number declared)',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: 'vcg-does-not-exist', phoneNumbers: [account.pool[0]] }),
-    }),
-  },
-  {
-    id: 'unknown-group-two-numbers',
-    input: 'a group id that does not exist (two numbers declared)',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: 'vcg-does-not-exist', phoneNumbers: account.pool.slice(0, 2) }),
-    }),
-  },
-  {
-    id: 'not-in-inventory',
-    input: 'a number that is not in the account',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0], account.notInInventory] }),
-    }),
-  },
-  {
-    id: 'wrong-product-type',
-    input: 'a number of the wrong product type (`SipMediaApplicationDialIn`)',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.wrongProduct] }),
-    }),
-  },
-  {
-    id: 'bound-to-voice-connector',
-    input: 'a number bound to a single voice connector, without `forceAssociate`',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.onVoiceConnector] }),
-    }),
-  },
-  {
-    id: 'bound-to-other-group',
-    input: 'a number bound to another group, without `forceAssociate`',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0], account.onOtherGroup] }),
-    }),
-  },
-  {
-    id: 'access-denied-everything',
-    input: 'the handler role may not call Chime SDK Voice at all (every call answers `AccessDeniedException`)',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
-      faults: { forcedErrors: { '*': { exception: 'AccessDeniedException', message: 'User is not authorized to perform: chime:ListPhoneNumbers' } } },
-    }),
-  },
-  {
-    id: 'forbidden-associate',
-    input: 'reads are allowed but `AssociatePhoneNumbersWithVoiceConnectorGroup` answers `ForbiddenException` (an SCP)',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
-      faults: { forcedErrors: { AssociatePhoneNumbersWithVoiceConnectorGroup: { exception: 'ForbiddenException', message: 'Explicit deny in a service control policy' } } },
-    }),
-  },
+  deployRow('unknown-group-one-number', 'a group id that does not exist (one number declared)', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: 'vcg-does-not-exist', phoneNumbers: [account.pool[0]] }),
+  }),
+  deployRow('unknown-group-two-numbers', 'a group id that does not exist (two numbers declared)', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: 'vcg-does-not-exist', phoneNumbers: account.pool.slice(0, 2) }),
+  }),
+  deployRow('not-in-inventory', 'a number that is not in the account', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0], account.notInInventory] }),
+  }),
+  deployRow('wrong-product-type', 'a number of the wrong product type (`SipMediaApplicationDialIn`)', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.wrongProduct] }),
+  }),
+  deployRow('bound-to-voice-connector', 'a number bound to a single voice connector, without `forceAssociate`', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.onVoiceConnector] }),
+  }),
+  deployRow('bound-to-other-group', 'a number bound to another group, without `forceAssociate`', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0], account.onOtherGroup] }),
+  }),
+  deployRow('access-denied-everything', 'the handler role may not call Chime SDK Voice at all (every call answers `AccessDeniedException`)', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
+    faults: { forcedErrors: { '*': { exception: 'AccessDeniedException', message: 'User is not authorized to perform: chime:ListPhoneNumbers' } } },
+  }),
+  deployRow('forbidden-associate', 'reads are allowed but `AssociatePhoneNumbersWithVoiceConnectorGroup` answers `ForbiddenException` (an SCP)', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
+    faults: { forcedErrors: { AssociatePhoneNumbersWithVoiceConnectorGroup: { exception: 'ForbiddenException', message: 'Explicit deny in a service control policy' } } },
+  }),
   {
     id: 'access-denied-get-phone-number',
     input: 'updating one number of many, with `GetPhoneNumber` denied (`AccessDeniedException`)',
@@ -357,42 +287,22 @@ export const CATALOGUE: readonly BadInput[] = [
       }
     },
   },
-  {
-    id: 'endpoint-closed-port',
-    input: 'a region without Chime SDK Voice: nothing listens at the endpoint (`AWS_ENDPOINT_URL_CHIME_SDK_VOICE=http://127.0.0.1:9`), 20 s Lambda budget',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
-      options: () => ({ env: { AWS_ENDPOINT_URL_CHIME_SDK_VOICE: 'http://127.0.0.1:9' }, timeoutMs: 20_000 }),
-    }),
-  },
-  {
-    id: 'endpoint-unresolvable',
-    input: 'a region without Chime SDK Voice: the endpoint does not resolve (`AWS_ENDPOINT_URL_CHIME_SDK_VOICE=http://voice-chime.invalid`), 20 s Lambda budget',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
-      options: () => ({ env: { AWS_ENDPOINT_URL_CHIME_SDK_VOICE: 'http://voice-chime.invalid' }, timeoutMs: 20_000 }),
-    }),
-  },
+  deployRow('endpoint-closed-port', 'a region without Chime SDK Voice: nothing listens at the endpoint (`AWS_ENDPOINT_URL_CHIME_SDK_VOICE=http://127.0.0.1:9`), 20 s Lambda budget', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
+    options: () => ({ env: { AWS_ENDPOINT_URL_CHIME_SDK_VOICE: 'http://127.0.0.1:9' }, timeoutMs: 20_000 }),
+  }),
+  deployRow('endpoint-unresolvable', 'a region without Chime SDK Voice: the endpoint does not resolve (`AWS_ENDPOINT_URL_CHIME_SDK_VOICE=http://voice-chime.invalid`), 20 s Lambda budget', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
+    options: () => ({ env: { AWS_ENDPOINT_URL_CHIME_SDK_VOICE: 'http://voice-chime.invalid' }, timeoutMs: 20_000 }),
+  }),
 
   // Property shapes the construct does not render (escape hatches, other releases)
-  {
-    id: 'force-associate-yes',
-    input: "`ForceAssociate: 'yes'` (an escape-hatch override)",
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.FORCE_ASSOCIATE, 'yes'),
-    }),
-  },
-  {
-    id: 'force-associate-true-string-caps',
-    input: "`ForceAssociate: 'True'` (an escape-hatch override)",
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.FORCE_ASSOCIATE, 'True'),
-    }),
-  },
+  deployRow('force-associate-yes', "`ForceAssociate: 'yes'` (an escape-hatch override)", {
+    build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.FORCE_ASSOCIATE, 'yes'),
+  }),
+  deployRow('force-associate-true-string-caps', "`ForceAssociate: 'True'` (an escape-hatch override)", {
+    build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.FORCE_ASSOCIATE, 'True'),
+  }),
   {
     id: 'unknown-extra-property',
     input: "an unknown extra property `Colour: 'blue'` (an escape-hatch override, or a newer release)",
@@ -420,125 +330,38 @@ export const CATALOGUE: readonly BadInput[] = [
       }));
     },
   },
-  {
-    id: 'schema-version-missing-rollback',
-    input: 'rollback Update whose new properties have no `SchemaVersion` (rendered by a release before it existed) and drop a number',
-    caughtAt: 'tolerated',
-    run: async (world) => {
-      const account = boundBefore(world);
-      const out = await sendEvent(world, buildEvent({
-        requestType: 'Update',
-        logicalResourceId: 'Bindings',
-        resourceType: BINDING_RESOURCE_TYPE,
-        physicalResourceId: `${account.groups.a}/Bindings`,
-        properties: withoutSchemaVersion(oldShape(account, {}, [account.pool[0]])),
-        oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }),
-      }));
-      return `${out}; ${bindingsOf(world, account.pool.slice(0, 2))}`;
-    },
-  },
-  {
-    id: 'schema-version-zero-old-properties',
-    input: "Update whose old properties carry `SchemaVersion: '0'` (unknown to this handler); the update drops a number",
-    caughtAt: 'tolerated',
-    run: async (world) => {
-      const account = boundBefore(world);
-      const out = await sendEvent(world, buildEvent({
-        requestType: 'Update',
-        logicalResourceId: 'Bindings',
-        resourceType: BINDING_RESOURCE_TYPE,
-        physicalResourceId: `${account.groups.a}/Bindings`,
-        properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }, [account.pool[0]]),
-        oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }),
-      }));
-      return `${out}; ${bindingsOf(world, account.pool.slice(0, 2))}`;
-    },
-  },
-  {
-    id: 'schema-version-zero-rollback',
-    input: "rollback Update back to properties with `SchemaVersion: '0'` (the release before an upgrade that failed)",
-    caughtAt: 'deploy',
-    run: async (world) => {
-      const account = boundBefore(world);
-      return sendEvent(world, buildEvent({
-        requestType: 'Update',
-        logicalResourceId: 'Bindings',
-        resourceType: BINDING_RESOURCE_TYPE,
-        physicalResourceId: `${account.groups.a}/Bindings`,
-        properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }),
-        oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }, [account.pool[0]]),
-      }));
-    },
-  },
-  {
-    id: 'schema-version-missing-delete',
-    input: 'Delete with no `SchemaVersion` (a resource deployed by a release before it existed)',
-    caughtAt: 'tolerated',
-    run: async (world) => {
-      const account = boundBefore(world);
-      const out = await sendEvent(world, buildEvent({
-        requestType: 'Delete',
-        logicalResourceId: 'Bindings',
-        resourceType: BINDING_RESOURCE_TYPE,
-        physicalResourceId: `${account.groups.a}/Bindings`,
-        properties: withoutSchemaVersion(oldShape(account)),
-      }));
-      return `${out}; ${bindingsOf(world, account.pool.slice(0, 2))}`;
-    },
-  },
-  {
-    id: 'schema-version-zero-delete',
-    input: "Delete with `SchemaVersion: '0'` and one malformed number among the valid ones",
-    caughtAt: 'tolerated',
-    run: async (world) => {
-      const account = boundBefore(world);
-      const out = await sendEvent(world, buildEvent({
-        requestType: 'Delete',
-        logicalResourceId: 'Bindings',
-        resourceType: BINDING_RESOURCE_TYPE,
-        physicalResourceId: `${account.groups.a}/Bindings`,
-        properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }, [...account.pool.slice(0, 2), '+1 206 555 1002']),
-      }));
-      return `${out}; ${bindingsOf(world, account.pool.slice(0, 2))}`;
-    },
-  },
-  {
-    id: 'delete-unreadable-properties',
-    input: 'Delete whose properties have no group id and no number list',
-    caughtAt: 'tolerated',
-    run: async (world) => {
-      const account = boundBefore(world);
-      const out = await sendEvent(world, buildEvent({
-        requestType: 'Delete',
-        logicalResourceId: 'Bindings',
-        resourceType: BINDING_RESOURCE_TYPE,
-        physicalResourceId: `${account.groups.a}/Bindings`,
-        properties: { ServiceToken: SERVICE_TOKEN },
-      }));
-      return `${out}; ${bindingsOf(world, account.pool.slice(0, 2))}`;
-    },
-  },
+  boundEventRow('schema-version-missing-rollback', 'rollback Update whose new properties have no `SchemaVersion` (rendered by a release before it existed) and drop a number', 'tolerated', 'Update', (account) => ({
+    properties: withoutSchemaVersion(oldShape(account, {}, [account.pool[0]])),
+    oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }),
+  })),
+  boundEventRow('schema-version-zero-old-properties', "Update whose old properties carry `SchemaVersion: '0'` (unknown to this handler); the update drops a number", 'tolerated', 'Update', (account) => ({
+    properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }, [account.pool[0]]),
+    oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }),
+  })),
+  boundEventRow('schema-version-zero-rollback', "rollback Update back to properties with `SchemaVersion: '0'` (the release before an upgrade that failed)", 'deploy', 'Update', (account) => ({
+    properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }),
+    oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }, [account.pool[0]]),
+  })),
+  boundEventRow('schema-version-missing-delete', 'Delete with no `SchemaVersion` (a resource deployed by a release before it existed)', 'tolerated', 'Delete', (account) => ({
+    properties: withoutSchemaVersion(oldShape(account)),
+  })),
+  boundEventRow('schema-version-zero-delete', "Delete with `SchemaVersion: '0'` and one malformed number among the valid ones", 'tolerated', 'Delete', (account) => ({
+    properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }, [...account.pool.slice(0, 2), '+1 206 555 1002']),
+  })),
+  boundEventRow('delete-unreadable-properties', 'Delete whose properties have no group id and no number list', 'tolerated', 'Delete', () => ({
+    properties: { ServiceToken: SERVICE_TOKEN },
+  })),
 
   // Time
-  {
-    id: 'lambda-near-timeout',
-    input: 'a Lambda invoked with 2.5 s left on every call (less than the 3 s the handler keeps for its answer); the framework polls isComplete for 4 s',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 3) }),
-      options: () => ({ timeoutMs: 2_500, completionTimeoutMs: 4_000 }),
-    }),
-  },
-  {
-    id: 'lambda-timeout-slow-service',
-    input: 'a 5 s Lambda budget against a service answering in 1.5 s (emulator latency); the framework polls isComplete for 8 s',
-    caughtAt: 'deploy',
-    run: async (world) => deployFailure(world, {
-      build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 3) }),
-      options: () => ({ timeoutMs: 5_000, completionTimeoutMs: 8_000 }),
-      faults: { latencyMs: 1_500 },
-    }),
-  },
+  deployRow('lambda-near-timeout', 'a Lambda invoked with 2.5 s left on every call (less than the 3 s the handler keeps for its answer); the framework polls isComplete for 4 s', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 3) }),
+    options: () => ({ timeoutMs: 2_500, completionTimeoutMs: 4_000 }),
+  }),
+  deployRow('lambda-timeout-slow-service', 'a 5 s Lambda budget against a service answering in 1.5 s (emulator latency); the framework polls isComplete for 8 s', {
+    build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 3) }),
+    options: () => ({ timeoutMs: 5_000, completionTimeoutMs: 8_000 }),
+    faults: { latencyMs: 1_500 },
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------------------

@@ -4,137 +4,20 @@
  * Chime SDK Voice emulator. Nothing here reaches AWS: the handler's SDK is pointed at the emulator on
  * 127.0.0.1 through AWS_ENDPOINT_URL_CHIME_SDK_VOICE.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { App, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { DriftDetectionOptions, ReconcileMode, VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { BATCH_SIZE_CONTEXT } from '../../src/phone-numbers-provider';
 import { Binding, CallRecord, Emulator, FaultOptions, startEmulator } from '../emulator';
-import {
-  CustomResourceHandler, CustomResourceResponse, DeployOptions, fromStack, LocalDeployDriver, OperationResult, PHONE_NUMBERS_HANDLER_ASSET,
-  SentEvent, StackTemplate,
-} from '../local-deploy';
+import { DeployOptions, fromStack, LocalDeployDriver, OperationResult, SentEvent, StackTemplate } from '../local-deploy';
+import { emulatorEnv, phone, SeededAccount, seedAccount } from '../support/account';
+import { HandlerContainers } from '../support/handler-containers';
 
 export const STACK_NAME = 'Telephony';
 
-/** Environment variables a Lambda container of the handler would see (from the template, the driver, or the runtime). */
-const FORWARDED_ENV = /^(AWS_|BATCH_SIZE$|CONCURRENCY$|NUMBER_ATTEMPTS$|LOG_LEVEL$)/;
-
-/**
- * Runs inside each container process: loads the bundled asset with Node's own `require` (as the Lambda
- * runtime does) and answers one invocation per message.
- */
-const CONTAINER_SOURCE = `
-let handler;
-process.on('disconnect', () => process.exit(0));
-process.on('message', async ({ id, asset, event, env, remainingMs }) => {
-  for (const name of Object.keys(process.env)) if (${FORWARDED_ENV}.test(name) && !(name in env)) delete process.env[name];
-  Object.assign(process.env, env);
-  const deadline = Date.now() + remainingMs;
-  try {
-    handler ??= require(asset).handler;
-    const result = await handler(event, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) });
-    process.send({ id, ok: true, result: result ?? null });
-  } catch (error) {
-    process.send({ id, ok: false, message: error && error.message || String(error), name: error && error.name });
-  }
-});
-`;
-
-interface Container {
-  readonly child: ChildProcess;
-  busy: boolean;
-}
-
-/**
- * Lambda containers for the bundled handler. Under jest, the driver's in-process loading of the asset goes
- * through jest's module registry, whose VM context refuses the dynamic \`import('node:http')\` the SDK's
- * HTTP handler makes, so every call would fail. Each container here is a real Node process that
- * \`require\`s the asset, as the Lambda runtime does; concurrent invocations get separate containers, an
- * idle one is reused (a warm start), and \`shutdown()\` ends them all.
- */
-export class HandlerContainers {
-  private readonly containers: Container[] = [];
-  private nextId = 0;
-
-  /** Every line the containers wrote to stdout (the handler's logs, and EMF metric lines). */
-  public readonly output: string[] = [];
-  public readonly handler: CustomResourceHandler = async (event, context) => this.invoke(event, context);
-
-  /** Invokes the bundled handler with any event (e.g. a scheduled drift check). */
-  public async invokeRaw(event: unknown, remainingMs = 60_000): Promise<unknown> {
-    const deadline = Date.now() + remainingMs;
-    return this.invoke(event as CloudFormationCustomResourceEvent, { getRemainingTimeInMillis: () => deadline - Date.now() } as Context);
-  }
-
-  public async shutdown(): Promise<void> {
-    const all = this.containers.splice(0);
-    await Promise.all(all.map(({ child }) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill();
-    })));
-  }
-
-  private async invoke(event: CloudFormationCustomResourceEvent, context: Context): Promise<CustomResourceResponse> {
-    const container = this.containers.find((c) => !c.busy && c.child.connected) ?? this.start();
-    container.busy = true;
-    const id = ++this.nextId;
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name, value]) => FORWARDED_ENV.test(name) && value !== undefined));
-    try {
-      return await new Promise<CustomResourceResponse>((resolve, reject) => {
-        const onMessage = (message: { id: number; ok: boolean; result?: CustomResourceResponse; message?: string; name?: string }) => {
-          if (message.id !== id) return;
-          cleanup();
-          if (message.ok) {
-            resolve(message.result ?? {});
-          } else {
-            const error = new Error(message.message);
-            if (message.name) error.name = message.name;
-            reject(error);
-          }
-        };
-        const onExit = (code: number | null) => {
-          cleanup();
-          reject(new Error(`the handler container exited (code ${code}) during the invocation`));
-        };
-        const cleanup = () => {
-          container.child.off('message', onMessage);
-          container.child.off('exit', onExit);
-        };
-        container.child.on('message', onMessage);
-        container.child.once('exit', onExit);
-        container.child.send({ id, asset: PHONE_NUMBERS_HANDLER_ASSET, event, env, remainingMs: context.getRemainingTimeInMillis() });
-      });
-    } finally {
-      container.busy = false;
-    }
-  }
-
-  private start(): Container {
-    const logs = process.env.E2E_HANDLER_LOGS === '1' ? 'inherit' : 'ignore';
-    const child = spawn(process.execPath, ['-e', CONTAINER_SOURCE], { stdio: ['ignore', 'pipe', logs, 'ipc'] });
-    let partial = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (logs === 'inherit') process.stdout.write(chunk);
-      const lines = (partial + chunk.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      this.output.push(...lines);
-    });
-    const container: Container = { child, busy: false };
-    this.containers.push(container);
-    return container;
-  }
-}
-
-/** A distinct, valid E.164 number per index. */
-export function num(i: number): string {
-  return `+1206555${String(1000 + i)}`;
-}
-
+/** Distinct, valid E.164 numbers. */
 export function nums(from: number, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => num(from + i));
+  return Array.from({ length: count }, (_, i) => phone(from + i));
 }
 
 /** One `VoiceConnectorGroupPhoneNumbers` in the stack under test. */
@@ -198,32 +81,17 @@ export interface Deployed extends OperationResult {
   readonly logicalIds: Readonly<Record<string, string>>;
 }
 
-/** The seeded account every scenario starts from, plus what the test expects of it after each step. */
-export interface Account {
-  /** Groups by name: `a`, `b` (ours to declare on) and `other` (someone else's). */
-  readonly groups: Readonly<Record<'a' | 'b' | 'other', string>>;
-  /** A single voice connector that holds `onVoiceConnector`. */
-  readonly voiceConnector: string;
-  /** Unbound numbers in the inventory the scenarios declare from. */
-  readonly pool: readonly string[];
-  /** Bound to group `a` by hand before the app existed; never declared unless a test says so. */
-  readonly foreignOnA: string;
-  /** Bound to group `other`. */
-  readonly onOtherGroup: string;
-  /** Bound to the voice connector. */
-  readonly onVoiceConnector: string;
-  /** In the inventory, unbound, never declared. */
-  readonly spare: string;
-  /** Valid E.164 but not in the account's inventory. */
-  readonly notInInventory: string;
-}
-
 export const POOL_SIZE = 24;
 
 export interface WorldOptions {
   readonly seed?: number;
   /** Handler environment on top of the emulator endpoint and dummy credentials. */
   readonly env?: Record<string, string>;
+}
+
+/** Containers that keep the handler's stdout, where the drift tests read its EMF metric lines. */
+function newContainers(): HandlerContainers {
+  return new HandlerContainers({ collect: true, echo: process.env.E2E_HANDLER_LOGS === '1' });
 }
 
 /**
@@ -236,42 +104,23 @@ export class World {
   }
 
   public driver!: LocalDeployDriver;
-  public containers = new HandlerContainers();
-  public account!: Account;
+  public containers = newContainers();
+  public account!: SeededAccount;
   private baseline: Record<string, Binding | null> = {};
 
   private constructor(public readonly emu: Emulator, private readonly options: WorldOptions) {}
 
   public get env(): Record<string, string> {
-    return {
-      AWS_ENDPOINT_URL_CHIME_SDK_VOICE: this.emu.url,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'e2e-dummy',
-      AWS_SECRET_ACCESS_KEY: 'e2e-dummy',
-      LOG_LEVEL: 'ERROR',
-      ...this.options.env,
-    };
+    return { ...emulatorEnv(this.emu), ...this.options.env };
   }
 
   /** Fresh emulator state and seed, a seeded account, a new driver, and a baseline taken before any deploy. */
-  public async reset(faults?: FaultOptions): Promise<Account> {
+  public async reset(faults?: FaultOptions): Promise<SeededAccount> {
     const { control } = this.emu;
     await this.containers.shutdown();
-    this.containers = new HandlerContainers();
+    this.containers = newContainers();
     control.reset();
-    const pool = nums(0, POOL_SIZE);
-    const [foreignOnA, onOtherGroup, onVoiceConnector, spare] = nums(100, 4);
-    control.seedNumbers([...pool, foreignOnA, onOtherGroup, onVoiceConnector, spare]);
-    const a = control.createGroup({ name: 'a' }).VoiceConnectorGroupId;
-    const b = control.createGroup({ name: 'b' }).VoiceConnectorGroupId;
-    const other = control.createGroup({ name: 'someone-elses' }).VoiceConnectorGroupId;
-    const voiceConnector = control.createVoiceConnector({ name: 'someone-elses-vc' }).VoiceConnectorId;
-    control.bind(foreignOnA, 'VoiceConnectorGroupId', a);
-    control.bind(onOtherGroup, 'VoiceConnectorGroupId', other);
-    control.bind(onVoiceConnector, 'VoiceConnectorId', voiceConnector);
-    this.account = {
-      groups: { a, b, other }, voiceConnector, pool, foreignOnA, onOtherGroup, onVoiceConnector, spare, notInInventory: num(999),
-    };
+    this.account = seedAccount(control, POOL_SIZE);
     this.rebaseline();
     this.driver = new LocalDeployDriver({ handlers: { [BINDING_RESOURCE_TYPE]: this.containers.handler }, env: this.env });
     if (faults) control.setFaults(faults);

@@ -4,11 +4,12 @@
  * processes) talking to the emulator on 127.0.0.1. Nothing here reaches AWS.
  */
 import { App, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { HandlerContainers } from './containers';
 import { VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { Binding, Emulator, startEmulator } from '../emulator';
 import { CfnTemplate, DeployOptions, LocalDeployDriver, OperationResult } from '../local-deploy';
+import { emulatorEnv, phone, SeededAccount, seedAccount } from '../support/account';
+import { HandlerContainers } from '../support/handler-containers';
 
 export const STACK_NAME = 'FuzzTelephony';
 
@@ -18,32 +19,14 @@ export type ConstructId = typeof CONSTRUCT_IDS[number];
 
 /** The two groups the stack declares on. */
 export const GROUP_NAMES = ['a', 'b'] as const;
-export type GroupName = typeof GROUP_NAMES[number];
 
 /** Unbound numbers in the inventory that the stack declares from. */
 export const POOL_SIZE = 5;
 
-export function phone(i: number): string {
-  return `+1206555${String(1000 + i)}`;
-}
-
-/** The seeded account. Ids are deterministic: the emulator's id counter restarts on every reset. */
-export interface Account {
-  readonly groups: Readonly<Record<GroupName | 'other', string>>;
-  readonly voiceConnector: string;
-  readonly pool: readonly string[];
-  /** Bound to group a by hand; never declared: must never change. */
-  readonly foreignOnA: string;
-  /** Bound to someone else's group: declarable (fails without forceAssociate, is taken with it). */
-  readonly onOtherGroup: string;
-  /** Bound to a single voice connector: declarable like onOtherGroup. */
-  readonly onVoiceConnector: string;
-  /** In the inventory, unbound, never declared: must never change. */
-  readonly spare: string;
+/** The seeded account; foreignOnA and spare must never change. */
+export interface Account extends SeededAccount {
   /** In the inventory with product type SipMediaApplicationDialIn: declaring it fails with BadRequest. */
   readonly wrongProduct: string;
-  /** Valid E.164, not in the inventory: declaring it fails with NotFound. */
-  readonly notInInventory: string;
 }
 
 /** One `VoiceConnectorGroupPhoneNumbers` of the stack under test. */
@@ -96,7 +79,7 @@ export function synth(decls: Decls): Synthesized {
 }
 
 export class World {
-  public static async start(seed = 1, containers = new HandlerContainers()): Promise<World> {
+  public static async start(seed = 1, containers = new HandlerContainers({ echo: process.env.FUZZ_HANDLER_LOGS === '1' })): Promise<World> {
     return new World(await startEmulator({ seed }), containers);
   }
 
@@ -105,13 +88,7 @@ export class World {
   private constructor(public readonly emu: Emulator, public readonly containers: HandlerContainers) {}
 
   public get env(): Record<string, string> {
-    return {
-      AWS_ENDPOINT_URL_CHIME_SDK_VOICE: this.emu.url,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'fuzz-dummy',
-      AWS_SECRET_ACCESS_KEY: 'fuzz-dummy',
-      LOG_LEVEL: 'ERROR',
-    };
+    return emulatorEnv(this.emu);
   }
 
   /** A fresh account (same ids every time), the fault PRNG reseeded, and a new driver (no stacks). */
@@ -119,19 +96,8 @@ export class World {
     const { control } = this.emu;
     control.reset();
     control.reseed(faultSeed);
-    const pool = Array.from({ length: POOL_SIZE }, (_, i) => phone(i));
-    const [foreignOnA, onOtherGroup, onVoiceConnector, spare, wrongProduct] = [100, 101, 102, 103, 104].map(phone);
-    control.seedNumbers([...pool, foreignOnA, onOtherGroup, onVoiceConnector, spare, { number: wrongProduct, productType: 'SipMediaApplicationDialIn' }]);
-    const a = control.createGroup({ name: 'a' }).VoiceConnectorGroupId;
-    const b = control.createGroup({ name: 'b' }).VoiceConnectorGroupId;
-    const other = control.createGroup({ name: 'someone-elses' }).VoiceConnectorGroupId;
-    const voiceConnector = control.createVoiceConnector({ name: 'someone-elses-vc' }).VoiceConnectorId;
-    control.bind(foreignOnA, 'VoiceConnectorGroupId', a);
-    control.bind(onOtherGroup, 'VoiceConnectorGroupId', other);
-    control.bind(onVoiceConnector, 'VoiceConnectorId', voiceConnector);
-    this.account = {
-      groups: { a, b, other }, voiceConnector, pool, foreignOnA, onOtherGroup, onVoiceConnector, spare, wrongProduct, notInInventory: phone(999),
-    };
+    const wrongProduct = phone(104);
+    this.account = { ...seedAccount(control, POOL_SIZE, [{ number: wrongProduct, productType: 'SipMediaApplicationDialIn' }]), wrongProduct };
     this.driver = new LocalDeployDriver({
       handlers: { [BINDING_RESOURCE_TYPE]: this.containers.handler },
       env: this.env,

@@ -1,10 +1,11 @@
 /**
- * Lambda "containers" for the bundled handler asset: each is a real Node process that `require`s
- * assets/phone-numbers-handler/index.js, as the Lambda runtime does, and answers one invocation at a
- * time over IPC. Under jest the driver's in-process loading of the asset goes through jest's module
- * registry, whose VM context refuses the SDK's dynamic `import('node:http')`; a child process avoids
- * that and is also what Lambda does. An idle container is reused (a warm start); concurrent
- * invocations (the driver's `parallel` order) get their own containers.
+ * Lambda "containers" for the bundled handler asset, shared by the e2e tests, the fuzzer and the
+ * bad-inputs catalogue. Under jest, the driver's in-process loading of the asset goes through jest's
+ * module registry, whose VM context refuses the dynamic `import('node:http')` the SDK's HTTP handler
+ * makes, so every call would fail. Each container here is a real Node process that `require`s the asset,
+ * as the Lambda runtime does, and answers one invocation at a time over IPC: concurrent invocations (the
+ * driver's `parallel` order) get separate containers, an idle one is reused (a warm start), and
+ * `shutdown()` ends them all (the next invocation is a cold start).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
@@ -13,8 +14,13 @@ import { CustomResourceHandler, CustomResourceResponse, PHONE_NUMBERS_HANDLER_AS
 /** Environment variables a Lambda container of the handler sees (from the template, the driver or the runtime). */
 const FORWARDED_ENV = /^(AWS_|BATCH_SIZE$|CONCURRENCY$|NUMBER_ATTEMPTS$|LOG_LEVEL$)/;
 
+/**
+ * Runs inside each container process. The environment is replaced per invocation because the driver sets
+ * it per deploy; a container exits with its parent (the IPC channel closes) so none outlives a killed run.
+ */
 const CONTAINER_SOURCE = `
 let handler;
+process.on('disconnect', () => process.exit(0));
 process.on('message', async ({ id, asset, event, env, remainingMs }) => {
   for (const name of Object.keys(process.env)) if (${FORWARDED_ENV}.test(name) && !(name in env)) delete process.env[name];
   Object.assign(process.env, env);
@@ -42,17 +48,32 @@ interface Reply {
   readonly name?: string;
 }
 
+export interface HandlerContainersOptions {
+  /** Show the handler's stdout and stderr in this process (to debug a failing run). Default false. */
+  readonly echo?: boolean;
+  /**
+   * Keep every non-empty stdout line (the handler's JSON logs and EMF metric lines) in `output`, for
+   * tests that assert on them. Off by default: a long fuzz run would hold every line.
+   */
+  readonly collect?: boolean;
+}
+
 export class HandlerContainers {
   private readonly containers: Container[] = [];
   private nextId = 0;
 
-  /** The handler's log lines (stdout), when the containers were started with `pipe`. */
+  /** The containers' stdout lines, when started with `collect`. */
   public readonly output: string[] = [];
 
-  /** @param logs 'inherit' to see the handler's log lines (FUZZ_HANDLER_LOGS=1), 'pipe' to collect them in `output`. */
-  constructor(private readonly logs: 'inherit' | 'ignore' | 'pipe' = process.env.FUZZ_HANDLER_LOGS === '1' ? 'inherit' : 'ignore') {}
+  constructor(private readonly options: HandlerContainersOptions = {}) {}
 
   public readonly handler: CustomResourceHandler = async (event, context) => this.invoke(event, context);
+
+  /** Invokes the bundled handler with any event (e.g. a scheduled drift check). */
+  public async invokeRaw(event: unknown, remainingMs = 60_000): Promise<unknown> {
+    const deadline = Date.now() + remainingMs;
+    return this.invoke(event as CloudFormationCustomResourceEvent, { getRemainingTimeInMillis: () => deadline - Date.now() } as Context);
+  }
 
   /** Ends every container (the next invocation is a cold start). */
   public async shutdown(): Promise<void> {
@@ -100,15 +121,18 @@ export class HandlerContainers {
   }
 
   private start(): Container {
-    const child = spawn(process.execPath, ['--no-warnings', '-e', CONTAINER_SOURCE], { stdio: ['ignore', this.logs, this.logs, 'ipc'] });
-    if (this.logs === 'pipe') {
-      let pending = '';
+    const { echo = false, collect = false } = this.options;
+    const shown = echo ? 'inherit' : 'ignore';
+    // --no-warnings: Node's own warnings are not the handler's logs.
+    const child = spawn(process.execPath, ['--no-warnings', '-e', CONTAINER_SOURCE], { stdio: ['ignore', collect ? 'pipe' : shown, shown, 'ipc'] });
+    if (collect) {
+      let partial = '';
       child.stdout?.on('data', (chunk: Buffer) => {
-        const lines = (pending + chunk.toString('utf8')).split('\n');
-        pending = lines.pop() ?? '';
+        if (echo) process.stdout.write(chunk);
+        const lines = (partial + chunk.toString('utf8')).split('\n');
+        partial = lines.pop() ?? '';
         this.output.push(...lines.filter((line) => line.length > 0));
       });
-      child.stderr?.resume();
     }
     const container: Container = { child, busy: false };
     this.containers.push(container);
