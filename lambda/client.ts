@@ -244,7 +244,8 @@ export function setCallDeadline(epochMs: number): void {
  * and every concurrent call shares one rate limiter.
  * Region and endpoint come from the SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL_CHIME_SDK_VOICE).
  */
-export const chimeClient = deployTimeClient(() => callDeadline);
+// Pure: a bundle that does not use this client (the group handler's) leaves its creation out.
+export const chimeClient = /* @__PURE__ */ deployTimeClient(() => callDeadline);
 
 /** A Chime SDK Voice client with the deploy-time retry policy, retrying until `deadline()` (epoch ms). */
 export function deployTimeClient(deadline: () => number): ChimeSDKVoiceClient {
