@@ -1,8 +1,8 @@
-import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { bundledHandlerCode } from './handler-assets';
 import { logLevelEnvironment, ProviderLogGroups } from './handler-settings';
 import { acknowledgeNagFindings } from './nag';
 
@@ -13,8 +13,6 @@ export const DRIFT_CHECK_REPAIR_ACTIONS: readonly string[] = [
   'chime:AssociatePhoneNumbersWithVoiceConnectorGroup',
   'chime:DisassociatePhoneNumbersFromVoiceConnectorGroup',
 ];
-
-const HANDLER_ASSET = path.join(__dirname, '..', 'assets', 'phone-numbers-handler');
 
 /**
  * The stack-wide function behind every scheduled drift check: the same bundled handler asset as the
@@ -49,7 +47,7 @@ export class DriftChecker extends Construct {
       description: 'cdk-chime-voice-connector-groups: scheduled drift check of voice connector group phone numbers',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      code: lambda.Code.fromAsset(HANDLER_ASSET),
+      code: bundledHandlerCode('phone-numbers-handler'),
       handler: 'index.handler',
       role: this.role,
       logGroup,

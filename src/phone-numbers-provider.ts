@@ -1,5 +1,3 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { RECONCILE_TIME_LIMIT_MINUTES } from './binding-properties';
+import { bundledHandlerCode } from './handler-assets';
 import { logLevelEnvironment, ProviderLogGroups } from './handler-settings';
 import { acknowledgeNagFindings, FRAMEWORK_RUNTIME, INVOKE_VERSIONS } from './nag';
 
@@ -26,9 +25,6 @@ export const HANDLER_ACTIONS: readonly string[] = [
 /** Context key that overrides how many numbers the handler sends per association call. */
 export const BATCH_SIZE_CONTEXT = 'cdk-chime-voice-connector-groups:batchSize';
 
-/** Where the build puts the bundled handler: beside `lib/` in the package, beside `src/` in the repository. */
-const HANDLER_ASSET = path.join(__dirname, '..', 'assets', 'phone-numbers-handler');
-
 /**
  * The stack-wide singleton behind every `VoiceConnectorGroupPhoneNumbers`: one handler function, one
  * Provider framework. Its id is part of every binding resource's service token, so it never changes.
@@ -47,13 +43,6 @@ export class PhoneNumbersProvider extends Construct {
 
   private constructor(scope: Stack, id: string) {
     super(scope, id);
-    if (!fs.existsSync(path.join(HANDLER_ASSET, 'index.js'))) {
-      throw new Error(
-        `The bundled handler is missing at ${HANDLER_ASSET}. In a clone of the repository, run 'npx projen bundle' ` +
-        '(or any build or test task); an installed package ships it, so reinstall cdk-chime-voice-connector-groups.',
-      );
-    }
-
     const handlerLogs = this.logs.logGroup('HandlerLogs');
     const role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -66,7 +55,7 @@ export class PhoneNumbersProvider extends Construct {
       description: 'cdk-chime-voice-connector-groups: binds phone numbers to voice connector groups',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      code: lambda.Code.fromAsset(HANDLER_ASSET),
+      code: bundledHandlerCode('phone-numbers-handler'),
       handler: 'index.handler',
       role,
       logGroup: handlerLogs,

@@ -1,10 +1,9 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { bundledHandlerCode } from './handler-assets';
 import { logLevelEnvironment, ProviderLogGroups } from './handler-settings';
 import { acknowledgeNagFindings, FRAMEWORK_RUNTIME, INVOKE_VERSIONS } from './nag';
 
@@ -18,9 +17,6 @@ export const GROUP_HANDLER_ACTIONS: readonly string[] = [
   'chime:UpdateVoiceConnectorGroup',
   'chime:DeleteVoiceConnectorGroup',
 ];
-
-/** Where the build puts the bundled group handler: beside `lib/` in the package, beside `src/` in the repository. */
-const GROUP_HANDLER_ASSET = path.join(__dirname, '..', 'assets', 'voice-connector-group-handler');
 
 /**
  * The stack-wide singleton behind every `VoiceConnectorGroup`: one handler function, one Provider
@@ -39,13 +35,6 @@ export class VoiceConnectorGroupProvider extends Construct {
 
   private constructor(scope: Stack, id: string) {
     super(scope, id);
-    if (!fs.existsSync(path.join(GROUP_HANDLER_ASSET, 'index.js'))) {
-      throw new Error(
-        `The bundled group handler is missing at ${GROUP_HANDLER_ASSET}. In a clone of the repository, run 'npx projen bundle' ` +
-        '(or any build or test task); an installed package ships it, so reinstall cdk-chime-voice-connector-groups.',
-      );
-    }
-
     const logGroups = new ProviderLogGroups(this);
     const handlerLogs = logGroups.logGroup('HandlerLogs');
     const role = new iam.Role(this, 'HandlerRole', {
@@ -59,7 +48,7 @@ export class VoiceConnectorGroupProvider extends Construct {
       description: 'cdk-chime-voice-connector-groups: manages voice connector groups',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      code: lambda.Code.fromAsset(GROUP_HANDLER_ASSET),
+      code: bundledHandlerCode('voice-connector-group-handler'),
       handler: 'index.handler',
       role,
       logGroup: handlerLogs,
