@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { VoiceConnectorGroupPhoneNumbers, VoiceConnectorGroupPhoneNumbersProps } from '../src';
 import { BATCH_SIZE_CONTEXT, HANDLER_ACTIONS, PhoneNumbersProvider } from '../src/phone-numbers-provider';
-import { RenderedResource, bindingLogicalId, bindingResource, newStack, resourcesOfType } from './fixtures/construct-fixtures';
+import { RenderedResource, bindingLogicalId, bindingResource, newStack, resourcesOfType, errorOf } from './fixtures/construct-fixtures';
 
 const RESOURCE_TYPE = 'Custom::VoiceConnectorGroupPhoneNumbers';
 const E164_RULE = '^\\+?[1-9]\\d{1,14}$';
@@ -33,16 +33,6 @@ const EXPECTED_ACTIONS = [
 
 function bind(scope: Construct, id: string, props: VoiceConnectorGroupPhoneNumbersProps): VoiceConnectorGroupPhoneNumbers {
   return new VoiceConnectorGroupPhoneNumbers(scope, id, props);
-}
-
-/** The message of the error `fn` throws; fails the test if it does not throw. */
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error, but none was thrown');
 }
 
 function functions(template: Template): Record<string, RenderedResource> {

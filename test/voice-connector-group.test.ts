@@ -5,7 +5,7 @@ import {
   CallDistributionType, IVoiceConnectorGroup, VoiceConnectorGroup, VoiceConnectorGroupPhoneNumbers, VoiceConnectorGroupProps,
 } from '../src';
 import { GROUP_HANDLER_ACTIONS, VoiceConnectorGroupProvider } from '../src/voice-connector-group-provider';
-import { bindingLogicalId, bindingResource, newStack, RenderedResource, resourcesOfType } from './fixtures/construct-fixtures';
+import { bindingLogicalId, bindingResource, newStack, RenderedResource, resourcesOfType, errorOf } from './fixtures/construct-fixtures';
 
 const GROUP_TYPE = 'Custom::VoiceConnectorGroup';
 const NUMBERS_TYPE = 'Custom::VoiceConnectorGroupPhoneNumbers';
@@ -22,15 +22,6 @@ const EXPECTED_ACTIONS = [
 
 /** The provider's construct id is part of every group's service token: it may never change. */
 const FRAMEWORK_ID = 'VoiceConnectorGroupProviderframeworkonEvent2DCE5F10';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error, but none was thrown');
-}
 
 function groupLogicalId(group: VoiceConnectorGroup): string {
   return Stack.of(group).getLogicalId(group.node.findChild('Resource').node.defaultChild as any);
