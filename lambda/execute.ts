@@ -161,7 +161,8 @@ export class Executor {
     for (const [groupId, numbers] of rebind) {
       failed.push(...(await this.batched(numbers, (batch) => this.associateCall({ kind: 'group', id: groupId }, batch, false), groupId, 'restore')).failed);
     }
-    return failed;
+    // A number bound back to its group can meet an owner that took it meanwhile: name that owner too.
+    return this.explain(failed);
   }
 
   private async associateStep(step: Extract<Step, { kind: 'associate' }>, journal: JournalEntry[]): Promise<NumberFailure[]> {

@@ -208,7 +208,7 @@ async function beforeAnyChange<T>(request: BindingRequest, reads: readonly ReadR
   try {
     return await work();
   } catch (error) {
-    throw new Error(readFailureMessage(request, reads.map((r) => r.groupId), error as Error));
+    throw new Error(`${readFailureMessage(request, reads.map((r) => r.groupId), error as Error)} Nothing was changed.`);
   }
 }
 

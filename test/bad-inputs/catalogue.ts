@@ -303,6 +303,12 @@ export const CATALOGUE: readonly BadInput[] = [
   deployRow('force-associate-true-string-caps', "`ForceAssociate: 'True'` (an escape-hatch override)", {
     build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.FORCE_ASSOCIATE, 'True'),
   }),
+  deployRow('exclusive-maybe', "`Exclusive: 'maybe'` (an escape-hatch override)", {
+    build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.EXCLUSIVE, 'maybe'),
+  }),
+  deployRow('reconcile-unknown', "`Reconcile: 'SOMETIMES'` (an escape-hatch override)", {
+    build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.RECONCILE, 'SOMETIMES'),
+  }),
   {
     id: 'unknown-extra-property',
     input: "an unknown extra property `Colour: 'blue'` (an escape-hatch override, or a newer release)",
@@ -340,6 +346,10 @@ export const CATALOGUE: readonly BadInput[] = [
   })),
   boundEventRow('schema-version-zero-rollback', "rollback Update back to properties with `SchemaVersion: '0'` (the release before an upgrade that failed)", 'deploy', 'Update', (account) => ({
     properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }),
+    oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }, [account.pool[0]]),
+  })),
+  boundEventRow('schema-version-newer-rollback', "rollback Update back to properties with `SchemaVersion: '2'` (the newer release before a downgrade that failed)", 'deploy', 'Update', (account) => ({
+    properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '2' }),
     oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }, [account.pool[0]]),
   })),
   boundEventRow('schema-version-missing-delete', 'Delete with no `SchemaVersion` (a resource deployed by a release before it existed)', 'tolerated', 'Delete', (account) => ({

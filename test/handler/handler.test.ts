@@ -426,7 +426,8 @@ describe('per-number errors', () => {
     fake.own([n0]).script('associate', n0, 'Validation');
     const message = await failure(run(createEvent(props({ numbers: [n0] }))));
     expect(fake.mock).toHaveReceivedCommandTimes(AssociatePhoneNumbersWithVoiceConnectorGroupCommand, 1);
-    expect(message).toContain(`- ${n0}: Validation: rejected by the service (Validation for ${n0}); check it is a Voice Connector product-type number`);
+    expect(message).toContain(`- ${n0}: Validation: rejected by the service (Validation for ${n0}); a group takes only numbers of product type VoiceConnector: ` +
+      `check it with aws chime-sdk-voice get-phone-number --phone-number-id ${n0}, then change its product type (update-phone-number --product-type VoiceConnector) or remove it from phoneNumbers`);
   });
 
   test('no retry starts past the deadline: the numbers left are carried over to the completion checks', async () => {
