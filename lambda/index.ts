@@ -2,9 +2,10 @@ import type { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { chimeClient, setCallDeadline } from './client';
 import { checkDrift, type DriftCheckEvent, type DriftCheckResult } from './drift';
+import { EarlyUnbind } from './early-unbind';
 import { Executor, executorFor, OUT_OF_TIME, type ExecutorSettings, type JournalEntry, type NumberFailure } from './execute';
 import { createLogger, type Logger } from './log';
-import { failureMessage, readFailureMessage } from './messages';
+import { failureMessage, readFailureMessage, undoOutcome } from './messages';
 import { lookupOwners, observeGroups } from './observe';
 import {
   driftLookups, ownerBefore, planChanges, progressReads, remainingSteps, requiredReads, WHOLE_GROUP,
@@ -116,18 +117,23 @@ export async function reconcile(
   setCallDeadline(deadlines.forward);
 
   const reads = requiredReads(request);
-  const { observations, driftOwners } = await beforeAnyChange(request, reads, async () => {
-    const observed = await observeGroups(client, reads, settings.concurrency);
+  const executor = executorFor(client, settings, deadlines.forward);
+  // A Delete that lists its group starts unbinding each page while the next one is read.
+  const early = request.type === 'Delete' ? new EarlyUnbind(request, executor) : undefined;
+  const { observations, driftOwners, execution: earlyExecution } = await readsFirst(request, reads, executor, early, deadlines, log, async () => {
+    const observed = await observeGroups(client, reads, settings.concurrency, early?.onPage);
     const lookups = driftLookups(request, observed);
     const owners = lookups.length > 0 ? await lookupOwners(client, lookups, settings.concurrency) : new Map<string, Owner>();
-    return { observations: observed, driftOwners: owners };
+    if (early) {
+      return { ...(await early.finish(client, observed, settings.concurrency)), driftOwners: owners };
+    }
+    return { observations: observed, driftOwners: owners, execution: undefined };
   });
   const plan = planChanges(request, observations, driftOwners);
   logPlan(log, plan);
   logRepair(log, plan);
 
-  const executor = executorFor(client, settings, deadlines.forward);
-  const execution = await executor.run(plan.steps);
+  const execution = earlyExecution ?? await executor.run(plan.steps);
   if (execution.failures.length > 0 && !execution.failures.every((f) => f.code === OUT_OF_TIME)) {
     return fail(request, executor, execution.failures, execution.journal, deadlines, log);
   }
@@ -201,14 +207,30 @@ export async function isComplete(
 }
 
 /**
- * Runs the reads that come before any change, turning a service error into a message that says which
- * resource and group it was about, what the error means and that nothing was changed.
+ * Runs the reads the plan is made from, turning a service error into a message that says which resource
+ * and group it was about and what the error means. Reads come before any change, except the early
+ * unbinding of a Delete: what that already changed is undone before the failure is reported.
  */
-async function beforeAnyChange<T>(request: BindingRequest, reads: readonly ReadRequest[], work: () => Promise<T>): Promise<T> {
+async function readsFirst<T>(
+  request: BindingRequest,
+  reads: readonly ReadRequest[],
+  executor: Executor,
+  early: EarlyUnbind | undefined,
+  deadlines: Deadlines,
+  log: Logger,
+  work: () => Promise<T>,
+): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw new Error(`${readFailureMessage(request, reads.map((r) => r.groupId), error as Error)} Nothing was changed.`);
+    const message = readFailureMessage(request, reads.map((r) => r.groupId), error as Error);
+    const { journal } = early ? await early.settle() : { journal: [] };
+    if (journal.length > 0) {
+      log.error('a read failed after unbinding had started; undoing', { error: (error as Error).name, changed: journal.length });
+      setCallDeadline(deadlines.end);
+    }
+    const undoFailures = journal.length > 0 ? await executor.undo(journal, deadlines.end) : [];
+    throw new Error(`${message} ${undoOutcome(request, undoFailures, journal.length)}`);
   }
 }
 

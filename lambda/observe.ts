@@ -22,21 +22,32 @@ export async function observeGroups(
   client: ChimeSDKVoiceClient,
   reads: readonly ReadRequest[],
   concurrency: number,
+  onPage?: PageListener,
 ): Promise<Observations> {
   const observations = new Map<string, GroupObservation>();
   for (const request of reads) {
-    const perNumberIsCheaper = request.numbers.size <= Math.ceil(request.declaredCount / LIST_PAGE_SIZE);
     observations.set(
       request.groupId,
-      perNumberIsCheaper
-        ? await readNumbers(client, request.groupId, [...request.numbers], concurrency)
-        : await listGroup(client, request.groupId),
+      listsGroup(request)
+        ? await listGroup(client, request.groupId, onPage)
+        : await readNumbers(client, request.groupId, [...request.numbers], concurrency),
     );
   }
   return observations;
 }
 
-async function listGroup(client: ChimeSDKVoiceClient, groupId: string): Promise<GroupObservation> {
+/** Whether a read lists the whole group (rather than reading its numbers one by one). */
+export function listsGroup(request: ReadRequest): boolean {
+  return request.numbers.size > Math.ceil(request.declaredCount / LIST_PAGE_SIZE);
+}
+
+/**
+ * Told about each page of a group listing as it arrives: the numbers on that page bound to the group.
+ * Lets a caller start work on the first numbers while the rest of the group is still being listed.
+ */
+export type PageListener = (groupId: string, bound: ReadonlySet<string>) => void;
+
+async function listGroup(client: ChimeSDKVoiceClient, groupId: string, onPage?: PageListener): Promise<GroupObservation> {
   const bound = new Set<string>();
   let nextToken: string | undefined;
   do {
@@ -54,12 +65,15 @@ async function listGroup(client: ChimeSDKVoiceClient, groupId: string): Promise<
       }
       throw error;
     }
+    const onThisPage = new Set<string>();
     for (const number of page.PhoneNumbers ?? []) {
       const e164 = e164Of(number);
       if (e164 && ownerOf(number)?.id === groupId) {
+        onThisPage.add(e164);
         bound.add(e164);
       }
     }
+    onPage?.(groupId, onThisPage);
     nextToken = page.NextToken;
   } while (nextToken);
   return { exists: true, bound };

@@ -315,6 +315,22 @@ describe('GetPhoneNumber and ListPhoneNumbers', () => {
     expect(all).toEqual(NUMBERS);
   });
 
+  test('a next-token survives numbers leaving earlier pages; with offsetPaging, later numbers slip out of view', async () => {
+    const listAfterRemoval = async () => {
+      const groupId = await newGroup();
+      await associate(groupId, NUMBERS);
+      const query = { FilterName: 'VoiceConnectorGroupId' as const, FilterValue: groupId, MaxResults: 2 };
+      const first = await client.send(new ListPhoneNumbersCommand(query));
+      await disassociate(groupId, NUMBERS.slice(0, 2));
+      const second = await client.send(new ListPhoneNumbersCommand({ ...query, NextToken: first.NextToken }));
+      await disassociate(groupId, NUMBERS);
+      return [first, second].map((page) => page.PhoneNumbers!.map((p) => p.PhoneNumberId));
+    };
+    expect(await listAfterRemoval()).toEqual([NUMBERS.slice(0, 2), NUMBERS.slice(2, 4)]);
+    emu.control.setFaults({ offsetPaging: true });
+    expect(await listAfterRemoval()).toEqual([NUMBERS.slice(0, 2), [NUMBERS[4]]]);
+  });
+
   test('max-results outside 1..100 and a forged next-token are 400 BadRequestException', async () => {
     for (const max of [0, 101, -1]) {
       await expectException(() => client.send(new ListPhoneNumbersCommand({ MaxResults: max })), BadRequestException, 'BadRequestException', 400);
@@ -525,6 +541,12 @@ describe('faults', () => {
     await expectException(() => associate(groupId, [NUMBERS[0]]), UnauthorizedClientException, 'UnauthorizedClientException', 401);
     expect((await associate(groupId, [NUMBERS[0]])).PhoneNumberErrors).toEqual([]);
     expect(emu.control.getFaults().forcedErrors).toEqual({});
+
+    // `after` lets the first matching requests through, e.g. to fail the second page of a listing.
+    emu.control.setFaults({ forcedErrors: { GetPhoneNumber: { exception: 'ForbiddenException', after: 1, times: 1 } } });
+    await client.send(new GetPhoneNumberCommand({ PhoneNumberId: NUMBERS[0] }));
+    await expectException(() => client.send(new GetPhoneNumberCommand({ PhoneNumberId: NUMBERS[0] })), ForbiddenException, 'ForbiddenException', 403);
+    await client.send(new GetPhoneNumberCommand({ PhoneNumberId: NUMBERS[0] }));
   });
 
   test('invalid fault settings are refused and change nothing', () => {
@@ -532,12 +554,13 @@ describe('faults', () => {
       { serverErrorRate: 1.5 }, { perNumberThrottleRate: -0.1 }, { tpsLimit: 0 }, { maxListLength: 2.5 }, { latencyMs: -1 },
       { forcedErrors: { GetPhoneNumber: { exception: 'NopeException' as never } } },
       { forcedErrors: { NotAnOperation: { exception: 'ForbiddenException' } } as never },
+      { forcedErrors: { GetPhoneNumber: { exception: 'ForbiddenException', after: -1 } } },
+      { offsetPaging: 'yes' as never },
       { tpslimit: 3 } as never,
     ];
     for (const options of bad) expect(() => emu.control.setFaults(options)).toThrow();
-    expect(emu.control.getFaults()).toEqual({
-      perNumberThrottleRate: 0, serverErrorRate: 0, latencyMs: 0, strictReassociate: false, strictDisassociate: false, forcedErrors: {},
-    });
+    const none = { perNumberThrottleRate: 0, serverErrorRate: 0, latencyMs: 0, strictReassociate: false, strictDisassociate: false, offsetPaging: false };
+    expect(emu.control.getFaults()).toEqual({ ...none, forcedErrors: {} });
     emu.control.setFaults({ tpsLimit: 5, maxListLength: 10 });
     emu.control.setFaults({ tpsLimit: null });
     expect(emu.control.getFaults()).toMatchObject({ tpsLimit: undefined, maxListLength: 10 });

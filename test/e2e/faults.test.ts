@@ -3,7 +3,7 @@
  * states must hold as without faults: each group holds exactly what is declared plus what was there
  * before, no foreign number is touched, and a failed step leaves nothing behind.
  */
-import { CallLog, runLifecycle, World } from './support';
+import { CallLog, nums, runLifecycle, World } from './support';
 
 const all = (log: CallLog) => log.flatMap((s) => s.calls);
 
@@ -94,4 +94,23 @@ test('everything at once, modestly', async () => {
   const faults = { tpsLimit: 8, serverErrorRate: 0.15, perNumberThrottleRate: 0.15, maxListLength: 4, latencyMs: 5 };
   await world.reset({ ...faults, strictReassociate: true, strictDisassociate: true });
   await runLifecycle(world, { size: 6, order: 'reverse' });
+});
+
+test('next-tokens that are offsets: a Delete that unbinds while it lists still unbinds every number, and only those', async () => {
+  await world.reset({ latencyMs: 5 });
+  const { groups: { a } } = world.account;
+  // More than two pages of declared numbers, after the foreign number already on the group.
+  const numbers = nums(3000, 250);
+  world.emu.control.seedNumbers(numbers);
+  world.rebaseline();
+  const created = await world.deploy([{ id: 'Big', group: a, numbers }]);
+  expect(created.status).toBe('CREATE_COMPLETE');
+
+  world.emu.control.setFaults({ offsetPaging: true });
+  const result = await world.destroy();
+
+  expect(result.status).toBe('DELETE_COMPLETE');
+  world.expectState({}, { released: numbers });
+  const disassociated = world.calls.filter((c) => c.operation === 'DisassociatePhoneNumbersFromVoiceConnectorGroup' && c.status === 200);
+  expect(disassociated.flatMap((c) => c.numbers!).sort()).toEqual([...numbers].sort());
 });

@@ -29,6 +29,8 @@ export interface ForcedError {
   readonly message?: string;
   /** How many requests fail before the fault clears itself; absent = until cleared. */
   readonly times?: number;
+  /** How many matching requests are answered normally before the fault starts; absent = none. */
+  readonly after?: number;
 }
 
 export interface FaultConfig {
@@ -46,6 +48,12 @@ export interface FaultConfig {
   readonly strictReassociate: boolean;
   /** Disassociate of a number not bound to the target answers per-number 'NotFound'. */
   readonly strictDisassociate: boolean;
+  /**
+   * ListPhoneNumbers' next-token is a position in the current result rather than the last key served,
+   * so numbers that leave earlier pages between two calls push later numbers out of view. AWS does not
+   * document which kind its tokens are; a client must be correct with either.
+   */
+  readonly offsetPaging: boolean;
   /** Errors forced on specific operations; key '*' matches every operation. */
   readonly forcedErrors: Readonly<Partial<Record<OperationName | '*', ForcedError>>>;
 }
@@ -63,6 +71,7 @@ const NO_FAULTS: FaultConfig = {
   latencyMs: 0,
   strictReassociate: false,
   strictDisassociate: false,
+  offsetPaging: false,
   forcedErrors: {},
 };
 
@@ -173,6 +182,10 @@ export class FaultInjector {
     const key = this.config.forcedErrors[operation] ? operation : this.config.forcedErrors['*'] ? '*' : undefined;
     if (key === undefined) return undefined;
     const forced = this.config.forcedErrors[key]!;
+    if (forced.after !== undefined && forced.after > 0) {
+      this.config = { ...this.config, forcedErrors: { ...this.config.forcedErrors, [key]: { ...forced, after: forced.after - 1 } } };
+      return undefined;
+    }
     if (forced.times !== undefined) {
       const forcedErrors = { ...this.config.forcedErrors };
       if (forced.times <= 1) delete forcedErrors[key];
@@ -197,9 +210,13 @@ function validate(config: FaultConfig): void {
   if (typeof config.latencyMs !== 'number' || !(config.latencyMs >= 0)) throw new Error(`latencyMs must be a number >= 0; got ${config.latencyMs}`);
   if (typeof config.strictReassociate !== 'boolean') throw new Error('strictReassociate must be a boolean');
   if (typeof config.strictDisassociate !== 'boolean') throw new Error('strictDisassociate must be a boolean');
+  if (typeof config.offsetPaging !== 'boolean') throw new Error('offsetPaging must be a boolean');
   for (const [key, forced] of Object.entries(config.forcedErrors)) {
     if (key !== '*' && !(OPERATIONS as readonly string[]).includes(key)) throw new Error(`forcedErrors: unknown operation ${key}`);
     if (!forced || !(forced.exception in EXCEPTIONS)) throw new Error(`forcedErrors.${key}: unknown exception ${forced?.exception}`);
     positiveInteger(`forcedErrors.${key}.times`, forced.times);
+    if (forced.after !== undefined && (!Number.isInteger(forced.after) || forced.after < 0)) {
+      throw new Error(`forcedErrors.${key}.after must be an integer >= 0; got ${forced.after}`);
+    }
   }
 }

@@ -236,7 +236,7 @@ function apiRoutes(inventory: Inventory, faults: FaultInjector): ApiRoute[] {
           filterValue: query.get('filter-value') ?? undefined,
           maxResults: optionalNumber(query.get('max-results')),
           nextToken: query.get('next-token') ?? undefined,
-        });
+        }, faults.current.offsetPaging ? 'offset' : 'key');
         return { status: 200, body: { PhoneNumbers: page.numbers, NextToken: page.nextToken } };
       },
     },

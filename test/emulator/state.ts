@@ -342,7 +342,7 @@ export class Inventory {
     filterValue?: string;
     maxResults?: number;
     nextToken?: string;
-  }): { numbers: PhoneNumberView[]; nextToken?: string } {
+  }, paging: Paging = 'key'): { numbers: PhoneNumberView[]; nextToken?: string } {
     if (query.productType !== undefined && !PRODUCT_TYPES.includes(query.productType as ProductType)) {
       throw new ApiError('BadRequestException', `Invalid product-type ${query.productType}`);
     }
@@ -357,7 +357,7 @@ export class Inventory {
       && (query.productType === undefined || r.productType === query.productType)
       && (query.filterName === undefined || (r.association?.name === query.filterName && r.association.value === query.filterValue)),
     );
-    const page = paginate(matching.map((r) => r.e164), query.maxResults, query.nextToken);
+    const page = paginate(matching.map((r) => r.e164), query.maxResults, query.nextToken, paging);
     return { numbers: page.items.map((e164) => this.phoneNumberView(this.numbers.get(e164)!)), nextToken: page.nextToken };
   }
 
@@ -561,10 +561,14 @@ function requireName(name: unknown): asserts name is string {
 }
 
 /**
- * Key-based paging over a sorted key list: the token is the last key returned, so a page boundary
- * survives inserts and deletes between calls. The token is base64url so it looks opaque, as AWS's do.
+ * How a next-token says where the next page starts: `key`, the last key served (a page boundary survives
+ * inserts and deletes between calls); `offset`, a position in the list as it is at the next call (keys
+ * removed before that position push later keys past it, unseen).
  */
-function paginate(keys: string[], maxResults: number | undefined, nextToken: string | undefined): { items: string[]; nextToken?: string } {
+export type Paging = 'key' | 'offset';
+
+/** Paging over a sorted key list. Tokens are base64url so they look opaque, as AWS's do. */
+function paginate(keys: string[], maxResults: number | undefined, nextToken: string | undefined, paging: Paging = 'key'): { items: string[]; nextToken?: string } {
   if (maxResults !== undefined && (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_RESULTS_LIMIT)) {
     throw new ApiError('BadRequestException', `max-results must be an integer from 1 to ${MAX_RESULTS_LIMIT}; got ${maxResults}`);
   }
@@ -574,11 +578,17 @@ function paginate(keys: string[], maxResults: number | undefined, nextToken: str
     if (after.length === 0 || Buffer.from(after, 'utf8').toString('base64url') !== nextToken) {
       throw new ApiError('BadRequestException', 'Invalid next-token');
     }
-    start = keys.findIndex((k) => k > after);
-    if (start === -1) start = keys.length;
+    if (paging === 'offset') {
+      if (!/^@\d+$/.test(after)) throw new ApiError('BadRequestException', 'Invalid next-token');
+      start = Math.min(Number(after.slice(1)), keys.length);
+    } else {
+      start = keys.findIndex((k) => k > after);
+      if (start === -1) start = keys.length;
+    }
   }
   const size = maxResults ?? MAX_RESULTS_LIMIT;
   const items = keys.slice(start, start + size);
   const more = start + size < keys.length;
-  return { items, nextToken: more ? Buffer.from(items[items.length - 1], 'utf8').toString('base64url') : undefined };
+  const token = paging === 'offset' ? `@${start + size}` : items[items.length - 1];
+  return { items, nextToken: more ? Buffer.from(token, 'utf8').toString('base64url') : undefined };
 }

@@ -195,6 +195,14 @@ describe('Delete', () => {
     expect(response.Data).toMatchObject({ [Attr.DISASSOCIATED_COUNT]: 2, [Attr.UNCHANGED_COUNT]: 1 });
   });
 
+  test('a single number (read on its own, no listing) is unbound too', async () => {
+    fake.own([n0], { kind: 'group', id: GROUP_A }).own([n1], { kind: 'group', id: GROUP_A });
+    const response = await run(deleteEvent(props({ numbers: [n0] }), ID_A));
+    expect(fake.mock).toHaveReceivedCommandTimes(ListPhoneNumbersCommand, 0);
+    expect(fake.boundTo(GROUP_A)).toEqual([n1]);
+    expect(response.Data).toMatchObject({ [Attr.DISASSOCIATED_COUNT]: 1, [Attr.UNCHANGED_COUNT]: 0 });
+  });
+
   test('drifted: numbers already unbound -> success without writes', async () => {
     fake.own([n0, n1]);
     await run(deleteEvent(props({ numbers: [n0, n1] }), ID_A));
@@ -221,6 +229,41 @@ describe('Delete', () => {
     const response = await run(deleteEvent(props({ numbers: [n0, n1] }), ID_A));
     expect(response.Data).toMatchObject({ [Attr.DISASSOCIATED_COUNT]: 1 });
     expect(fake.boundTo(GROUP_A)).toEqual([n1]);
+  });
+
+  describe('a Delete that lists its group unbinds each page while the next is read', () => {
+    const declared = numbers(250, 1000);
+    const foreign = numbers(30, 2000);
+    const calls = () => fake.mock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
+
+    test('writes start before the listing ends; numbers an offset next-token skipped are read again and unbound', async () => {
+      // The fake's next-token is an offset, so numbers unbound from page 1 push later ones past it.
+      fake.own(declared, { kind: 'group', id: GROUP_A }).own(foreign, { kind: 'group', id: GROUP_A });
+      const response = await run(deleteEvent(props({ numbers: declared }), ID_A));
+
+      expect(fake.boundTo(GROUP_A)).toEqual(foreign);
+      expect(response.Data).toMatchObject({ [Attr.DECLARED_COUNT]: 250, [Attr.DISASSOCIATED_COUNT]: 250, [Attr.UNCHANGED_COUNT]: 0 });
+      const order = calls();
+      const firstWrite = order.indexOf(DisassociatePhoneNumbersFromVoiceConnectorGroupCommand.name);
+      const lists = order.flatMap((name, i) => (name === ListPhoneNumbersCommand.name ? [i] : []));
+      expect(firstWrite).toBeGreaterThan(lists[0]);
+      expect(firstWrite).toBeLessThan(lists[1]);
+      // The second pass read what the first could not see, and nothing declared was unbound twice.
+      const unbound = fake.writes.flatMap((w) => w.numbers);
+      expect(unbound.sort()).toEqual([...declared].sort());
+    });
+
+    test('a listing that fails after unbinding started binds back what it unbound, and says so', async () => {
+      fake.own(declared, { kind: 'group', id: GROUP_A });
+      fake.mock.on(ListPhoneNumbersCommand, { NextToken: '100' }).rejects(accessDenied());
+      const message = await failure(run(deleteEvent(props({ numbers: declared }), ID_A)));
+
+      expect(fake.boundTo(GROUP_A)).toEqual([...declared].sort());
+      expect(fake.writes.some((w) => w.op === 'disassociate')).toBe(true);
+      expect(message).toMatch(new RegExp(`^Delete of ${LOGICAL_ID} could not read the phone numbers of voice connector group ${GROUP_A}: AccessDeniedException: not allowed\\. `));
+      expect(message).toMatch(/The 100 change\(s\) this attempt made were undone\.$/);
+      expect(message).not.toContain('Nothing was changed');
+    });
   });
 
   test('garbage properties: succeeds without any call', async () => {
