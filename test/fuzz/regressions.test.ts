@@ -59,4 +59,30 @@ describe('handler bugs the fuzzer found, fixed (each fails against the handler b
     ];
     await runSequence(world, steps, FUZZ_MODEL_OPTIONS);
   });
+
+  test('a failing Update never lets go of a number a sibling on another group takes in the same deploy (crossGroupMoveInFailingDeploy)', async () => {
+    // #1 binds p4 with C1 on group a; C3 (one forced number) only makes it run parallel with C1, so that
+    //    #2's two concurrent invocations both find a warm container and start together.
+    // #2 moves p4 from C1 to C2 on group b, while C1 adds p0 p1 p2 and wrongProduct (which fails), all at
+    //    once. maxListLength 1 splits each association list in halves, one call at a time: C1 sends
+    //    wrongProduct in its 7th call, C2 sends p4 in its 3rd. Before the fix C1 unbound p4 alongside its
+    //    first association call, C2 then took it, and neither C1's undo nor its rollback could bind it again
+    //    (UPDATE_ROLLBACK_FAILED, p4 left on group b). Now C1 unbinds nothing while an association of the
+    //    attempt is failing, so C2 finds p4 still on group a and fails, and the rollback completes.
+    const [C1, C2, C3] = [1, 2, 3];
+    const steps: Step[] = [
+      deploy([0, 0, 0, 0, C1, C3, 0, 0, 0], { groups: [0, 1, 1], force: [false, false, true], order: 'parallel' }),
+      deploy([C1, C1, C1, C2, C2, 0, 0, C1, 0], { groups: [0, 1, 1], order: 'parallel', faults: { maxListLength: 1, latencyMs: 3 } }),
+    ];
+    const { trace } = await runSequence(world, steps, FUZZ_MODEL_OPTIONS);
+    const { pool, groups, wrongProduct } = world.account;
+    const text = trace.join('\n');
+    expect(text).toContain('=> UPDATE_ROLLBACK_COMPLETE');
+    expect(text).toContain('deploy Update C1: FAILED');
+    expect(text).toContain(`wrongProduct(${wrongProduct}): BadRequest`);
+    // The sibling ran while C1 was failing and found p4 still held by C1's group.
+    expect(text).toContain('deploy Create C2: FAILED');
+    expect(text).toContain(`p4(${pool[4]}): PhoneNumberAssociationsExist: bound to voice connector group ${groups.a}`);
+    expect(world.emu.control.getBinding(pool[4])).toEqual({ name: 'VoiceConnectorGroupId', value: groups.a });
+  });
 });
