@@ -45,3 +45,31 @@ describe.each<Order>(['topological', 'reverse', 'parallel'])('refactor with orde
     expect(world.emu.control.getBinding(pool[2])).toEqual(groupBinding(a));
   });
 });
+
+describe('renaming a construct changes its logical id', () => {
+  test('left as it is, CloudFormation creates the new resource and then deletes the old one, which unbinds every number (a documented limit)', async () => {
+    const { groups: { a }, pool } = await world.reset();
+    const numbers = pool.slice(0, 3);
+    const first = await world.deploy([{ id: 'Support', group: a, numbers }]);
+
+    const result = await world.deploy([{ id: 'Helpdesk', group: a, numbers }]);
+
+    expect(summary(result, { ...first.logicalIds, ...result.logicalIds })).toEqual(['deploy Create Helpdesk ok', 'cleanup Delete Support ok']);
+    world.expectState({}, { released: numbers });
+  });
+
+  test('with the old logical id kept (overrideLogicalId, as the README shows), nothing is replaced and no call is made', async () => {
+    const { groups: { a }, pool } = await world.reset();
+    const numbers = pool.slice(0, 3);
+    const first = await world.deploy([{ id: 'Support', group: a, numbers }]);
+
+    const result = await world.deploy([{ id: 'Helpdesk', group: a, numbers, logicalId: first.logicalIds.Support }]);
+
+    expect(result.logicalIds.Helpdesk).toBe(first.logicalIds.Support);
+    // Same logical id, same properties: CloudFormation has nothing to do, and the stack stays as it was.
+    expect(result.events).toEqual([]);
+    expect(result.status).toBe('CREATE_COMPLETE');
+    expect(world.calls).toEqual([]);
+    world.expectState({ [a]: numbers });
+  });
+});

@@ -4,7 +4,7 @@
  * Chime SDK Voice emulator. Nothing here reaches AWS: the handler's SDK is pointed at the emulator on
  * 127.0.0.1 through AWS_ENDPOINT_URL_CHIME_SDK_VOICE.
  */
-import { App, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { DriftDetectionOptions, ReconcileMode, VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { BATCH_SIZE_CONTEXT } from '../../src/phone-numbers-provider';
@@ -32,6 +32,8 @@ export interface Decl {
   readonly reconcile?: ReconcileMode;
   readonly exclusive?: boolean;
   readonly driftDetection?: DriftDetectionOptions;
+  /** Logical id to keep (overrideLogicalId), e.g. the one the construct had before it was renamed. */
+  readonly logicalId?: string;
 }
 
 export interface SynthOptions {
@@ -68,6 +70,10 @@ export function synth(decls: readonly Decl[], options: SynthOptions = {}): Synth
   }
   for (const decl of decls) {
     for (const dep of decl.dependsOn ?? []) constructs.get(decl.id)!.node.addDependency(constructs.get(dep)!);
+    if (decl.logicalId) {
+      // The way the README tells users to keep a renamed construct's logical id.
+      ((constructs.get(decl.id)!.node.defaultChild as CustomResource).node.defaultChild as CfnResource).overrideLogicalId(decl.logicalId);
+    }
   }
   const logicalIds: Record<string, string> = {};
   for (const [id, construct] of constructs) {
