@@ -559,8 +559,9 @@ describe('faults', () => {
       { tpslimit: 3 } as never,
     ];
     for (const options of bad) expect(() => emu.control.setFaults(options)).toThrow();
-    const none = { perNumberThrottleRate: 0, serverErrorRate: 0, latencyMs: 0, strictReassociate: false, strictDisassociate: false, offsetPaging: false };
-    expect(emu.control.getFaults()).toEqual({ ...none, forcedErrors: {} });
+    const rates = { perNumberThrottleRate: 0, serverErrorRate: 0, latencyMs: 0 };
+    const rules = { strictReassociate: false, strictDisassociate: false, offsetPaging: false };
+    expect(emu.control.getFaults()).toEqual({ ...rates, ...rules, forcedErrors: {} });
     emu.control.setFaults({ tpsLimit: 5, maxListLength: 10 });
     emu.control.setFaults({ tpsLimit: null });
     expect(emu.control.getFaults()).toMatchObject({ tpsLimit: undefined, maxListLength: 10 });
