@@ -4,88 +4,16 @@
  * created, updated (rename, voice connectors, numbers added and removed) and destroyed, with the
  * emulator's state checked after every step. Nothing here reaches AWS.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { VoiceConnectorGroup, VoiceConnectorItem } from '../../src';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { GROUP_RESOURCE_TYPE } from '../../src/voice-connector-group-properties';
 import { Emulator, startEmulator } from '../emulator';
-import {
-  CustomResourceHandler, CustomResourceResponse, fromStack, LIBRARY_HANDLERS, LocalDeployDriver, OperationResult,
-} from '../local-deploy';
+import { fromStack, LIBRARY_HANDLERS, LocalDeployDriver, OperationResult } from '../local-deploy';
+import { emulatorEnv } from '../support/account';
+import { HandlerContainers } from '../support/handler-containers';
 
 const STACK_NAME = 'Telephony';
-
-/**
- * Runs inside each container process: `require`s a bundled asset with Node's own loader, as the Lambda
- * runtime does. (Loading it in the jest process fails: jest's VM context refuses the SDK's dynamic
- * `import('node:http')`.)
- */
-const CONTAINER_SOURCE = `
-const handlers = {};
-process.on('message', async ({ id, asset, event, env, remainingMs }) => {
-  Object.assign(process.env, env);
-  const deadline = Date.now() + remainingMs;
-  try {
-    handlers[asset] ??= require(asset).handler;
-    const result = await handlers[asset](event, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) });
-    process.send({ id, ok: true, result: result ?? null });
-  } catch (error) {
-    process.send({ id, ok: false, message: error && error.message || String(error) });
-  }
-});
-`;
-
-/** Lambda containers: an idle one is reused (a warm start), concurrent invocations get their own. */
-class Containers {
-  private readonly idle: ChildProcess[] = [];
-  private readonly all: ChildProcess[] = [];
-  private nextId = 0;
-
-  constructor(private readonly env: Record<string, string>) {}
-
-  /** The driver handler for one bundled asset (one of LIBRARY_HANDLERS' paths). */
-  public handlerFor(asset: string): CustomResourceHandler {
-    return (event, context) => this.invoke(asset, event, context);
-  }
-
-  public async shutdown(): Promise<void> {
-    await Promise.all(this.all.splice(0).map((child) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill();
-    })));
-    this.idle.length = 0;
-  }
-
-  private async invoke(asset: string, event: CloudFormationCustomResourceEvent, context: Context): Promise<CustomResourceResponse> {
-    const child = this.idle.pop() ?? this.start();
-    const id = ++this.nextId;
-    try {
-      return await new Promise<CustomResourceResponse>((resolve, reject) => {
-        const onMessage = (message: { id: number; ok: boolean; result?: CustomResourceResponse; message?: string }) => {
-          if (message.id !== id) return;
-          child.off('exit', onExit);
-          child.off('message', onMessage);
-          if (message.ok) resolve(message.result ?? {}); else reject(new Error(message.message));
-        };
-        const onExit = (code: number | null) => reject(new Error(`the handler container exited (code ${code})`));
-        child.on('message', onMessage);
-        child.once('exit', onExit);
-        child.send({ id, asset, event, env: this.env, remainingMs: context.getRemainingTimeInMillis() });
-      });
-    } finally {
-      this.idle.push(child);
-    }
-  }
-
-  private start(): ChildProcess {
-    const child = spawn(process.execPath, ['-e', CONTAINER_SOURCE], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
-    this.all.push(child);
-    return child;
-  }
-}
 
 interface NumberSet {
   readonly id: string;
@@ -115,7 +43,7 @@ function synth(declared: Declared) {
 const num = (i: number) => `+1206555${String(100 + i).padStart(4, '0')}`;
 
 let emu: Emulator;
-let containers: Containers;
+let containers: HandlerContainers;
 let driver: LocalDeployDriver;
 let vc: [string, string, string];
 let foreignGroup: string;
@@ -134,11 +62,10 @@ beforeEach(() => {
   foreignGroup = emu.control.createGroup({ name: 'someone-elses' }).VoiceConnectorGroupId;
   foreignNumber = num(50);
   emu.control.bind(foreignNumber, 'VoiceConnectorGroupId', foreignGroup);
-  containers = new Containers({
-    AWS_ENDPOINT_URL_CHIME_SDK_VOICE: emu.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'e2e', AWS_SECRET_ACCESS_KEY: 'e2e', LOG_LEVEL: 'ERROR',
-  });
+  containers = new HandlerContainers();
   driver = new LocalDeployDriver({
     handlers: Object.fromEntries(Object.entries(LIBRARY_HANDLERS).map(([type, asset]) => [type, containers.handlerFor(asset as string)])),
+    env: emulatorEnv(emu),
   });
 });
 afterEach(async () => containers.shutdown());

@@ -37,6 +37,8 @@ process.on('message', async ({ id, asset, event, env, remainingMs }) => {
 
 interface Container {
   readonly child: ChildProcess;
+  /** The bundled asset this container loaded: a container serves one handler, as a Lambda container does. */
+  readonly asset: string;
   busy: boolean;
 }
 
@@ -67,12 +69,19 @@ export class HandlerContainers {
 
   constructor(private readonly options: HandlerContainersOptions = {}) {}
 
-  public readonly handler: CustomResourceHandler = async (event, context) => this.invoke(event, context);
+  /** The driver handler for the phone-number binding handler's asset. */
+  public readonly handler: CustomResourceHandler = async (event, context) => this.invoke(PHONE_NUMBERS_HANDLER_ASSET, event, context);
+
+  /** The driver handler for any bundled asset (e.g. the voice connector group handler's). */
+  public handlerFor(asset: string): CustomResourceHandler {
+    return async (event, context) => this.invoke(asset, event, context);
+  }
 
   /** Invokes the bundled handler with any event (e.g. a scheduled drift check). */
   public async invokeRaw(event: unknown, remainingMs = 60_000): Promise<unknown> {
     const deadline = Date.now() + remainingMs;
-    return this.invoke(event as CloudFormationCustomResourceEvent, { getRemainingTimeInMillis: () => deadline - Date.now() } as Context);
+    const context = { getRemainingTimeInMillis: () => deadline - Date.now() } as Context;
+    return this.invoke(PHONE_NUMBERS_HANDLER_ASSET, event as CloudFormationCustomResourceEvent, context);
   }
 
   /** Ends every container (the next invocation is a cold start). */
@@ -85,8 +94,8 @@ export class HandlerContainers {
     })));
   }
 
-  private async invoke(event: CloudFormationCustomResourceEvent, context: Context): Promise<CustomResourceResponse> {
-    const container = this.containers.find((c) => !c.busy && c.child.connected) ?? this.start();
+  private async invoke(asset: string, event: CloudFormationCustomResourceEvent, context: Context): Promise<CustomResourceResponse> {
+    const container = this.containers.find((c) => !c.busy && c.asset === asset && c.child.connected) ?? this.start(asset);
     container.busy = true;
     const id = ++this.nextId;
     const env = Object.fromEntries(Object.entries(process.env).filter(([name, value]) => FORWARDED_ENV.test(name) && value !== undefined));
@@ -113,14 +122,14 @@ export class HandlerContainers {
         };
         container.child.on('message', onMessage);
         container.child.once('exit', onExit);
-        container.child.send({ id, asset: PHONE_NUMBERS_HANDLER_ASSET, event, env, remainingMs: context.getRemainingTimeInMillis() });
+        container.child.send({ id, asset, event, env, remainingMs: context.getRemainingTimeInMillis() });
       });
     } finally {
       container.busy = false;
     }
   }
 
-  private start(): Container {
+  private start(asset: string): Container {
     const { echo = false, collect = false } = this.options;
     const shown = echo ? 'inherit' : 'ignore';
     // --no-warnings: Node's own warnings are not the handler's logs.
@@ -134,7 +143,7 @@ export class HandlerContainers {
         this.output.push(...lines.filter((line) => line.length > 0));
       });
     }
-    const container: Container = { child, busy: false };
+    const container: Container = { child, asset, busy: false };
     this.containers.push(container);
     return container;
   }
