@@ -6,7 +6,9 @@
  */
 import type { KnownIssue, ModelOptions } from './model';
 
-export const KNOWN_ISSUES: ReadonlySet<KnownIssue> = new Set<KnownIssue>(['adoptedThenRolledBack', 'moveOffReplacedConstruct', 'forceTakenThenRolledBack']);
+export const KNOWN_ISSUES: ReadonlySet<KnownIssue> = new Set<KnownIssue>([
+  'adoptedThenRolledBack', 'moveOffReplacedConstruct', 'moveWithGroupChangeRolledBack', 'forceTakenThenRolledBack',
+]);
 
 export const FUZZ_MODEL_OPTIONS: ModelOptions = { avoidDocumentedLimitation: true, avoid: KNOWN_ISSUES };
 

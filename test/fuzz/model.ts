@@ -146,6 +146,10 @@ export interface ModelOptions {
 /**
  * - `moveOffReplacedConstruct`: a number moves out of a construct whose group changes in the same
  *   deploy into a sibling that stays on the old group.
+ * - `moveWithGroupChangeRolledBack`: in a deploy that fails, a number moves out of a construct whose group
+ *   changes into a sibling on its new group. The construct unbinds it, the sibling binds it, and the
+ *   construct's rollback Update finds it on the new group, held by the sibling, not its own
+ *   (UPDATE_ROLLBACK_FAILED). Found by the soak run with seed 777.
  * - `adoptedThenRolledBack`: a deploy that fails after another construct of it adopted a number that
  *   was already bound to its group (left there by a RETAINed construct), so the rollback unbinds it.
  * - `forceTakenThenRolledBack`: a deploy that fails after a forceAssociate construct of it took a number
@@ -157,7 +161,9 @@ export interface ModelOptions {
  *   the client's retries are spent within one second, so an update, its undo and the rollback fail
  *   (UPDATE_ROLLBACK_FAILED). While known, generated faults carry no tpsLimit.
  */
-export type KnownIssue = 'crossGroupMoveInFailingDeploy' | 'moveOffReplacedConstruct' | 'adoptedThenRolledBack' | 'forceTakenThenRolledBack' | 'throttledClientGivesUp';
+export type KnownIssue =
+  | 'crossGroupMoveInFailingDeploy' | 'moveOffReplacedConstruct' | 'moveWithGroupChangeRolledBack'
+  | 'adoptedThenRolledBack' | 'forceTakenThenRolledBack' | 'throttledClientGivesUp';
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = { avoidDocumentedLimitation: true };
 
@@ -200,6 +206,15 @@ export function declsFor(step: DeployStep, state: ModelState, world: World, opti
         for (const n of [...(decls[id]?.numbers ?? [])]) {
           const holder = holderOf(old, n);
           if (holder && holder.id !== id && decls[holder.id] && holder.decl.group !== decls[id]!.group) drop(id, n);
+        }
+      }
+    }
+    if (options.avoid?.has('moveWithGroupChangeRolledBack') && (expectDeploy(state, decls as Decls, world).outcome !== 'ok' || step.faults)) {
+      for (const id of CONSTRUCT_IDS) {
+        for (const n of [...(decls[id]?.numbers ?? [])]) {
+          const holder = holderOf(old, n);
+          const moved = holder && holder.id !== id ? decls[holder.id] : undefined;
+          if (moved && moved.group !== holder!.decl.group && moved.group === decls[id]!.group) drop(id, n);
         }
       }
     }

@@ -50,6 +50,24 @@ test('a number moving out of a construct emptied by another avoidance rule is sa
   await runSequence(world, steps, FUZZ_MODEL_OPTIONS);
 });
 
+test('a number moving with a group change to a sibling on the new group, in a deploy that fails, is kept out (moveWithGroupChangeRolledBack)', async () => {
+  // The soak run's counterexample (seed 777): C2 moves from group b to a without p0, new C3 on group a
+  // declares p0, and C1 fails. The rollback of C2 cannot take p0 back from C3 (a documented limit).
+  const steps: DeployStep[] = [
+    deploy([2, 0, 0, 0, 0, 0, 0, 0, 0], { groups: [0, 1, 0], retain: [true, false, false] }),
+    deploy([3, 0, 2, 0, 0, 0, 0, 0, 1], { retain: [false, false, true], order: 'parallel', duplicate: true }),
+  ];
+  world.reset(1);
+  const first = declsFor(steps[0], { bindings: world.bindings(), stack: null }, world, FUZZ_MODEL_OPTIONS);
+  await runSequence(world, [steps[0]], FUZZ_MODEL_OPTIONS);
+  const second = declsFor(steps[1], { bindings: world.bindings(), stack: first }, world, FUZZ_MODEL_OPTIONS);
+  expect(second.C3).toBeUndefined();
+  expect(second.C2?.numbers).toEqual([world.account.pool[2]]);
+  const avoid = new Set([...FUZZ_MODEL_OPTIONS.avoid!].filter((k) => k !== 'moveWithGroupChangeRolledBack'));
+  const unguarded = declsFor(steps[1], { bindings: world.bindings(), stack: first }, world, { ...FUZZ_MODEL_OPTIONS, avoid });
+  expect(unguarded.C3?.numbers).toEqual([world.account.pool[0]]);
+});
+
 describe('handler bugs the fuzzer found, fixed (each fails against the handler before its fix)', () => {
   test('a rollback Delete under a rate limit shared with a failing sibling completes (throttledClientGivesUp)', async () => {
     world.reset(1);
