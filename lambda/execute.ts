@@ -20,7 +20,7 @@ export const TRANSIENT_CODES: ReadonlySet<string> = new Set(['Throttled', 'Throt
 export const OUT_OF_TIME = 'OutOfTime';
 
 /** Per-number code for a number bound elsewhere. */
-const CONTESTED = 'PhoneNumberAssociationsExist';
+export const CONTESTED = 'PhoneNumberAssociationsExist';
 
 export interface ExecutorOptions {
   /** Numbers per association call; shrinks by itself if the service rejects a list as too long. */

@@ -1,15 +1,11 @@
 import type { NumberFailure } from './execute';
-import { OUT_OF_TIME } from './execute';
+import { CONTESTED, OUT_OF_TIME, TRANSIENT_CODES } from './execute';
 import type { Owner } from './plan';
 import type { BindingRequest } from './request';
 
 /** Failures listed one by one in the CloudFormation event; the rest are counted (the response is capped at 4 KB). */
 const LISTED_FAILURES = 15;
 
-/** Per-number code for a number bound to another voice connector or group. */
-const CONTESTED = 'PhoneNumberAssociationsExist';
-
-const TRANSIENT = new Set(['Throttled', 'Throttling', 'ServiceFailure', 'ServiceUnavailable']);
 const DENIED = new Set(['AccessDeniedException', 'ForbiddenException', 'UnauthorizedClientException']);
 
 /** The chime action behind each kind of call, for a denied call whose message does not name it. */
@@ -90,7 +86,7 @@ function undoRemedy(failure: NumberFailure, ownGroups: ReadonlySet<string>): str
 }
 
 function undoReason(failure: NumberFailure): string {
-  if (TRANSIENT.has(failure.code)) return 'the service kept failing the call after every retry';
+  if (TRANSIENT_CODES.has(failure.code)) return 'the service kept failing the call after every retry';
   if (failure.code === OUT_OF_TIME) return failure.message || 'the handler ran out of time';
   if (DENIED.has(failure.code)) return denied(failure);
   if (failure.code === 'NotFoundException') return `${failure.groupId} was not found in ${stackRegion()}`;
@@ -173,7 +169,7 @@ export function readFailureMessage(request: BindingRequest, groupIds: readonly s
   if (code === 'ENOTFOUND' || code === 'ECONNREFUSED' || code === 'EAI_AGAIN') {
     fix = `Amazon Chime SDK Voice could not be reached in ${region}. Voice Connector is offered only in some regions: deploy the stack to one of them` +
       ' (or check AWS_ENDPOINT_URL_CHIME_SDK_VOICE if you set it)';
-  } else if (['AccessDeniedException', 'ForbiddenException', 'UnauthorizedClientException'].includes(error.name)) {
+  } else if (DENIED.has(error.name)) {
     fix = "The handler's role needs chime:ListPhoneNumbers and chime:GetPhoneNumber on Resource \"*\"; check permissions boundaries and SCPs";
   } else {
     fix = 'Deploy again; if it keeps failing, the handler log has the details';

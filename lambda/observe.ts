@@ -37,7 +37,7 @@ export async function observeGroups(
 }
 
 /** Whether a read lists the whole group (rather than reading its numbers one by one). */
-export function listsGroup(request: ReadRequest): boolean {
+function listsGroup(request: ReadRequest): boolean {
   return request.numbers.size > Math.ceil(request.declaredCount / LIST_PAGE_SIZE);
 }
 
