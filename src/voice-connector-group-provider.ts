@@ -1,11 +1,12 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { bundledHandlerCode } from './handler-assets';
-import { logLevelEnvironment, ProviderLogGroups } from './handler-settings';
-import { acknowledgeNagFindings, FRAMEWORK_RUNTIME, INVOKE_VERSIONS } from './nag';
+import { bundledFunction } from './handler-assets';
+import { ProviderLogGroups } from './handler-settings';
+import { acknowledgeNagFindings, invokeVersionsOf } from './nag';
+import { pinFrameworkFunctions } from './runtime';
 
 /**
  * Chime SDK Voice actions the group handler calls. None of them has a resource type, so `Resource: "*"`
@@ -35,30 +36,21 @@ export class VoiceConnectorGroupProvider extends Construct {
 
   private constructor(scope: Stack, id: string) {
     super(scope, id);
-    const logGroups = new ProviderLogGroups(this);
-    const handlerLogs = logGroups.logGroup('HandlerLogs');
-    const role = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Creates, updates and deletes Chime SDK Voice Connector groups for cdk-chime-voice-connector-groups',
-    });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...GROUP_HANDLER_ACTIONS], resources: ['*'] }));
-    handlerLogs.grantWrite(role);
-
-    this.handler = new lambda.Function(this, 'Handler', {
+    const logs = new ProviderLogGroups(this);
+    const { fn } = bundledFunction(this, {
+      asset: 'voice-connector-group-handler',
+      ids: { role: 'HandlerRole', function: 'Handler', logGroup: 'HandlerLogs' },
       description: 'cdk-chime-voice-connector-groups: manages voice connector groups',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      code: bundledHandlerCode('voice-connector-group-handler'),
-      handler: 'index.handler',
-      role,
-      logGroup: handlerLogs,
-      memorySize: 256,
+      roleDescription: 'Creates, updates and deletes Chime SDK Voice Connector groups for cdk-chime-voice-connector-groups',
+      chimeActions: GROUP_HANDLER_ACTIONS,
+      wildcardReason: 'Chime SDK Voice voice-connector-group actions (create, get, update, delete) have no resource type: "*" is the narrowest grant IAM allows.',
       // One or two API calls per event; the rest of the budget is for riding out throttling.
       timeout: Duration.minutes(5),
-      environment: logLevelEnvironment(scope),
+      logs,
     });
+    this.handler = fn;
 
-    const frameworkLogs = logGroups.logGroup('FrameworkLogs');
+    const frameworkLogs = logs.logGroup('FrameworkLogs');
     const frameworkRole = new iam.Role(this, 'FrameworkRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Provider framework for cdk-chime-voice-connector-groups groups: invokes the group handler',
@@ -70,14 +62,8 @@ export class VoiceConnectorGroupProvider extends Construct {
       logGroup: frameworkLogs,
       frameworkOnEventRole: frameworkRole,
     });
+    pinFrameworkFunctions(provider);
     this.serviceToken = provider.serviceToken;
-
-    acknowledgeNagFindings(role.node.findChild('DefaultPolicy'), [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'Chime SDK Voice voice-connector-group actions (create, get, update, delete) have no resource type: "*" is the narrowest grant IAM allows.',
-      appliesTo: ['Resource::*'],
-    }]);
-    acknowledgeNagFindings(frameworkRole.node.findChild('DefaultPolicy'), [INVOKE_VERSIONS]);
-    acknowledgeNagFindings(provider.node.findChild('framework-onEvent'), FRAMEWORK_RUNTIME);
+    acknowledgeNagFindings(frameworkRole.node.findChild('DefaultPolicy'), [invokeVersionsOf(this.handler)]);
   }
 }

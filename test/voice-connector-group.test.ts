@@ -124,9 +124,9 @@ describe('handler, role and logs', () => {
     expect(actions.filter((a: string) => a.startsWith('chime:')).sort()).toEqual([...EXPECTED_ACTIONS].sort());
   });
 
-  test('handler: nodejs22.x, arm64, index.handler from the bundled asset, its own log group with one-year retention', () => {
+  test('handler: nodejs24.x, arm64, index.handler from the bundled asset, its own log group with one-year retention', () => {
     const [, fn] = handlers[0];
-    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: 300, MemorySize: 256 });
+    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: 300, MemorySize: 256 });
     expect(fn.Properties.LoggingConfig.LogGroup.Ref).toMatch(/^VoiceConnectorGroupProviderHandlerLogs/);
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 365 }, 2);
     template.resourceCountIs('AWS::Logs::LogGroup', 2);
