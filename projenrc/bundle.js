@@ -37,7 +37,8 @@ const literalSchemaKeys = {
 
 esbuild.build({
   entryPoints: {
-    'phone-numbers-handler/index': 'lambda/index.ts',
+    'phone-numbers-handler/index': 'lambda/phone-numbers/index.ts',
+    'drift-check-handler/index': 'lambda/drift-check/index.ts',
     'voice-connector-group-handler/index': 'lambda/voice-connector-group/index.ts',
   },
   bundle: true,
@@ -58,7 +59,7 @@ esbuild.build({
   alias: {
     // - the credential chain is lambda/credentials.ts: the SDK's default chain without the links that read
     //   ~/.aws files or run other processes, which a Lambda function has no use for;
-    '@aws-sdk/credential-provider-node': './lambda/credentials.ts',
+    '@aws-sdk/credential-provider-node': './lambda/shared/credentials.ts',
     // - Chime SDK Voice has no event-stream operations: the protocol's lazy event-stream support is a stub.
     '@smithy/core/event-streams': 'data:text/javascript,'
       + 'const e=()=>{throw new Error("event streams are not bundled: Chime SDK Voice has none")};'

@@ -13,10 +13,15 @@ export const DRIFT_CHECK_REPAIR_ACTIONS: readonly string[] = [
   'chime:DisassociatePhoneNumbersFromVoiceConnectorGroup',
 ];
 
+function rootOf(stack: Stack): Stack {
+  let current = stack;
+  while (current.nestedStackParent) current = current.nestedStackParent;
+  return current;
+}
+
 /**
- * The stack-wide function behind every scheduled drift check: the same bundled handler asset as the
- * binding resources (it answers events carrying `DriftCheck`), in its own function with its own role, so
- * that a read-only check holds no write permission.
+ * The stack-wide function behind every scheduled drift check: the drift-check handler, with its own role, so that a
+ * read-only check holds no write permission.
  */
 export class DriftChecker extends Construct {
   public static readonly ID = 'VoiceConnectorGroupDriftChecker';
@@ -33,7 +38,7 @@ export class DriftChecker extends Construct {
   private constructor(scope: Stack, id: string) {
     super(scope, id);
     const { fn, role } = bundledFunction(this, {
-      asset: 'phone-numbers-handler',
+      asset: 'drift-check-handler',
       ids: { role: 'Role', function: 'Function', logGroup: 'Logs' },
       description: 'cdk-chime-voice-connector-groups: scheduled drift check of voice connector group phone numbers',
       roleDescription: 'Scheduled drift check of Chime SDK Voice phone-number bindings for cdk-chime-voice-connector-groups',
@@ -46,8 +51,16 @@ export class DriftChecker extends Construct {
     });
     this.function = fn;
     this.role = role;
-    // The declared numbers are read from this stack's own deployed template, and only this stack's.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudformation:GetTemplate'], resources: [scope.stackId] }));
+    // The declared numbers are read from this stack's own deployed template, and only this stack's; the
+    // check also reads whether the stack (or its root, for a nested stack) is mid-deploy, and then waits.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['cloudformation:GetTemplate', 'cloudformation:DescribeStacks'],
+      resources: [scope.stackId],
+    }));
+    const root = rootOf(scope);
+    if (root !== scope) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [root.stackId] }));
+    }
   }
 
   /** Grants the association calls a repair makes (once per stack, on the first construct that repairs). */

@@ -9,7 +9,7 @@ import { acknowledgeNagFindings, wildcardResource } from './nag';
 import { NODEJS_RUNTIME } from './runtime';
 
 /** The handler bundles the build writes to `assets/`: beside `lib/` in the package, beside `src/` in the repository. */
-export type HandlerAsset = 'phone-numbers-handler' | 'voice-connector-group-handler';
+export type HandlerAsset = 'phone-numbers-handler' | 'drift-check-handler' | 'voice-connector-group-handler';
 
 /** Code of a bundled handler, with a clear error when the bundle was never built. */
 export function bundledHandlerCode(asset: HandlerAsset): lambda.Code {

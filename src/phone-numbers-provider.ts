@@ -1,10 +1,10 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
-import { RECONCILE_TIME_LIMIT_MINUTES } from './binding-properties';
+import { Construct, type IConstruct } from 'constructs';
+import { ANSWER_LIMIT_MINUTES, WAITER_LOGICAL_ID_ENV } from './binding-properties';
 import { bundledFunction } from './handler-assets';
 import { ProviderLogGroups } from './handler-settings';
 import { acknowledgeNagFindings, invokeVersionsOf, wildcardResource } from './nag';
@@ -77,9 +77,10 @@ export class PhoneNumbersProvider extends Construct {
       onEventHandler: this.handler,
       isCompleteHandler: this.handler,
       queryInterval: Duration.seconds(10),
-      // A little longer than the handler's own limit, so the handler gives up (and undoes its work)
-      // first, and shorter than CloudFormation's one hour for a custom resource.
-      totalTimeout: Duration.minutes(RECONCILE_TIME_LIMIT_MINUTES + 5),
+      // Past the handler's own answer limit, so the handler always fails itself first (the framework's
+      // timeout path re-reads the event from a cause capped at 32,768 characters, and counts attempts, not
+      // time), and inside CloudFormation's ServiceTimeout for the binding resources.
+      totalTimeout: Duration.minutes(ANSWER_LIMIT_MINUTES + 3),
       logGroup: frameworkLogs,
       frameworkOnEventRole: frameworkRole,
       frameworkCompleteAndTimeoutRole: completionRole,
@@ -94,8 +95,9 @@ export class PhoneNumbersProvider extends Construct {
     });
     pinFrameworkFunctions(provider);
     this.serviceToken = provider.serviceToken;
-
     const framework = provider.node;
+    this.grantStackReads(scope, framework.findChild('waiter-state-machine'));
+
     acknowledgeNagFindings(frameworkRole.node.findChild('DefaultPolicy'), [invokeVersionsOf(this.handler)]);
     acknowledgeNagFindings(completionRole.node.findChild('DefaultPolicy'), [invokeVersionsOf(this.handler)]);
     const waiter = framework.findChild('waiter-state-machine');
@@ -107,6 +109,41 @@ export class PhoneNumbersProvider extends Construct {
       invokeVersionsOf(framework.findChild('framework-isComplete') as lambda.Function, framework.findChild('framework-onTimeout') as lambda.Function),
       wildcardResource('Step Functions log delivery (logs:CreateLogDelivery and related actions) has no resource type, so aws-cdk-lib grants it on "*".'),
     ]);
+  }
+
+  /**
+   * Read-only calls the handler makes to tell a rollback from a deploy and to wait for a completion check
+   * still running: `DescribeStacks` and `DescribeStackResource` on its own stack, and `ListExecutions` and
+   * `DescribeExecution` on the framework's waiter. The waiter's logical id reaches the handler as a plain
+   * string (its ARN would make the handler depend on the waiter, which depends on the handler), and the
+   * waiter grants sit in a policy of their own for the same reason.
+   */
+  private grantStackReads(stack: Stack, waiter: IConstruct): void {
+    const role = this.handler.role!;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'],
+      resources: [stack.stackId],
+    }));
+    const machine = waiter.node.defaultChild as CfnResource;
+    const waiterId = stack.getLogicalId(machine);
+    this.handler.addEnvironment(WAITER_LOGICAL_ID_ENV, waiterId);
+    const executions = stack.formatArn({
+      service: 'states', resource: 'execution', resourceName: `${machine.getAtt('Name').toString()}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const reads = new iam.Policy(this, 'WaiterReads', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [machine.ref] }),
+        new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
+      ],
+    });
+    // As cdk-nag writes the resource: pseudo parameters as <AWS::...>, known region and account as they are.
+    const shown = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+    acknowledgeNagFindings(reads, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'DescribeExecution is granted on the executions of the library\'s own waiter state machine only; their names are CloudFormation request ids, unknown until deploy time.',
+      findings: [`Resource::arn:${shown(stack.partition, 'Partition')}:states:${shown(stack.region, 'Region')}:${shown(stack.account, 'AccountId')}:execution:<${waiterId}.Name>:*`],
+    }]);
   }
 
   private batchSizeEnvironment(): Record<string, string> {

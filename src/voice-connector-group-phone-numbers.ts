@@ -1,17 +1,11 @@
-import { randomUUID } from 'crypto';
-import { CfnMapping, CfnResource, CustomResource, Duration, Fn, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as events from 'aws-cdk-lib/aws-events';
 import { Construct, type IConstruct } from 'constructs';
-import {
-  BINDING_RESOURCE_TYPE, DRIFT_CHECK_KEY, DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE, E164_PATTERN, Prop,
-  RECONCILE_EVERY_DEPLOY, SCHEMA_VERSION, normalizeE164, type BindingResourceProperties, type DriftCheckInput,
-} from './binding-properties';
-import { DriftChecker } from './drift-checker';
+import { E164_PATTERN, normalizeE164 } from './binding-properties';
 import { setHandlerOptions } from './handler-settings';
+import { driftMetric, PhoneNumberBindings } from './phone-number-bindings';
 import type { PhoneNumbersHandlerOptions } from './phone-numbers-handler-options';
-import { PhoneNumbersProvider } from './phone-numbers-provider';
 
 /**
  * When the handler reconciles a `VoiceConnectorGroupPhoneNumbers`.
@@ -81,10 +75,13 @@ export interface VoiceConnectorGroupPhoneNumbersProps {
   readonly forceAssociate?: boolean;
 
   /**
-   * What happens to the bindings when this resource is deleted or replaced.
+   * What happens to a number's binding when the stack stops declaring it: when it is removed from
+   * `phoneNumbers`, when the construct is removed without the number moving to another construct, or when
+   * the stack is deleted.
    *
-   * `RemovalPolicy.DESTROY` unbinds the numbers this resource declared that are still bound to the
-   * group. `RemovalPolicy.RETAIN` leaves them bound.
+   * `RemovalPolicy.DESTROY` unbinds the number if it is still bound to its group. `RemovalPolicy.RETAIN`
+   * leaves it bound (to unbind it later, declare it with `DESTROY` for one deploy first). Moving a number
+   * between constructs or groups of the stack is not a removal, whatever the policy.
    *
    * @default RemovalPolicy.DESTROY
    */
@@ -99,18 +96,21 @@ export interface VoiceConnectorGroupPhoneNumbersProps {
   readonly reconcile?: ReconcileMode;
 
   /**
-   * Whether the group holds exactly the declared numbers: numbers found on the group that no construct
-   * of this stack declares for it are unbound (on every Create and Update of this construct, and by a
-   * scheduled check with `repair`). This unbinds numbers bound by hand or by other tools. Every construct
-   * of the stack on the group must set it, and no other stack may declare numbers for the group.
+   * Whether the group holds exactly the numbers the stack declares for it: a number found on the group
+   * that the stack does not declare for it is unbound (when a binding resource of the stack is created or
+   * updated, and by a scheduled check with `repair`). This unbinds numbers bound by hand or by other tools.
+   * Every construct of the stack on the group must set it, and no other stack may declare numbers for the
+   * group. A stack with an exclusive group renders all 64 of its binding resources.
    *
    * @default false
    */
   readonly exclusive?: boolean;
 
   /**
-   * Scheduled drift detection: a checker function, run on a schedule, compares the declared numbers with
-   * the group, publishes the `ChimeVoiceConnectorGroups/DriftedPhoneNumbers` metric and raises `alarm`.
+   * Scheduled drift detection of the group: a checker function, run on a schedule, compares what the stack
+   * declares for the group with the group, publishes the `ChimeVoiceConnectorGroups/DriftedPhoneNumbers`
+   * metric and raises `alarm`. One check per group and stack: every construct of the stack on the group
+   * that sets it must set the same options.
    *
    * @default - no scheduled check
    */
@@ -118,27 +118,27 @@ export interface VoiceConnectorGroupPhoneNumbersProps {
 }
 
 /**
- * Binds a set of phone numbers to an Amazon Chime SDK Voice Connector group, reconciled at deploy time.
+ * Declares phone numbers bound to an Amazon Chime SDK Voice Connector group, reconciled at deploy time.
  *
- * Create binds every declared number; Update binds only the added numbers and unbinds only the removed
- * ones; Delete unbinds the declared numbers still bound to the group. Numbers this resource did not
- * declare are never unbound, and numbers bound elsewhere are never taken unless `forceAssociate` is set.
+ * The construct is a declaration, not a resource of its own: a number's binding is owned by one of the
+ * stack's binding resources, chosen by the number alone (see `PhoneNumberBindings`), so renaming or moving
+ * the construct, moving numbers between constructs or groups, or deleting a construct while its numbers
+ * move elsewhere never unbinds a number the stack still declares.
  *
- * All instances in a stack share one handler function.
+ * A deploy binds every added number, unbinds the numbers the stack no longer declares, moves numbers whose
+ * group changed, and makes no call for the rest. Numbers the stack never declared are never unbound, and
+ * numbers bound elsewhere are never taken unless `forceAssociate` is set.
  */
 export class VoiceConnectorGroupPhoneNumbers extends Construct {
   /**
-   * Configures the handlers this library deploys in the scope's stack (the one every
-   * `VoiceConnectorGroupPhoneNumbers` shares, and the one behind `VoiceConnectorGroup`): their log group,
+   * Configures the handlers this library deploys in the scope's stack (the one behind every
+   * `VoiceConnectorGroupPhoneNumbers`, and the one behind `VoiceConnectorGroup`): their log group,
    * log retention, log encryption key and log level. Call it before the first construct of this library
    * in the stack, at most once per stack.
    */
   public static configureHandler(scope: Construct, options: PhoneNumbersHandlerOptions): void {
     setHandlerOptions(Stack.of(scope), options);
   }
-
-  /** Per stack: the instances on each group (keyed by the resolved group id), and their shared number list. */
-  private static readonly groupsByStack = new WeakMap<Stack, Map<string, StackGroup>>();
 
   /** Construct path that declared each number, per app: two declarations of one number would fight at deploy time. */
   private static readonly declarations = new WeakMap<IConstruct, Map<string, string>>();
@@ -152,15 +152,14 @@ export class VoiceConnectorGroupPhoneNumbers extends Construct {
   /** The declared phone numbers, normalised to the `+` E.164 form (or the token list as given). */
   public readonly phoneNumbers: string[];
 
-  /** Whether the group holds exactly the declared numbers. */
+  /** Whether the group holds exactly the numbers the stack declares for it. */
   public readonly exclusive: boolean;
 
   /**
-   * Alarm raised when the scheduled drift check finds at least one drifted number (only with
-   * `driftDetection`).
+   * Alarm raised when the scheduled drift check of the group finds at least one drifted number (only with
+   * `driftDetection`). Every construct of the stack on the same group shares it.
    */
   public readonly alarm?: cloudwatch.Alarm;
-
 
   constructor(scope: Construct, id: string, props: VoiceConnectorGroupPhoneNumbersProps) {
     super(scope, id);
@@ -183,79 +182,30 @@ export class VoiceConnectorGroupPhoneNumbers extends Construct {
     }
 
     const stack = Stack.of(this);
-    const provider = PhoneNumbersProvider.getOrCreate(stack);
-    const group = this.joinStackGroup(stack);
     this.claimGroup(stack);
-
-    const everyDeploy = props.reconcile === ReconcileMode.EVERY_DEPLOY;
-    const properties: BindingResourceProperties = {
-      [Prop.SCHEMA_VERSION]: SCHEMA_VERSION,
-      [Prop.GROUP_ID]: this.voiceConnectorGroupId,
-      [Prop.PHONE_NUMBERS]: this.phoneNumbers,
-      [Prop.FORCE_ASSOCIATE]: props.forceAssociate ?? false,
-      [Prop.PEER_PHONE_NUMBERS]: Token.asList(Lazy.any({ produce: () => group.reference() })),
-      // Rendered only when set, so templates of on-change, non-exclusive constructs stay as they were.
-      ...(everyDeploy ? { [Prop.RECONCILE]: RECONCILE_EVERY_DEPLOY, [Prop.DEPLOY_NONCE]: randomUUID() } : {}),
-      ...(this.exclusive ? { [Prop.EXCLUSIVE]: true } : {}),
-    };
-
-    const resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
-      resourceType: BINDING_RESOURCE_TYPE,
-      properties,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+    const { alarm } = PhoneNumberBindings.of(stack).declare({
+      scope: this,
+      groupId: this.voiceConnectorGroupId,
+      phoneNumbers: this.phoneNumbers,
+      forceAssociate: props.forceAssociate ?? false,
+      retain: retains(this, props.removalPolicy),
+      everyDeploy: props.reconcile === ReconcileMode.EVERY_DEPLOY,
+      exclusive: this.exclusive,
+      driftDetection: props.driftDetection,
     });
-
-    if (props.driftDetection) {
-      this.alarm = this.scheduleDriftCheck(stack, resource.node.defaultChild as CfnResource, props.driftDetection);
-    }
+    this.alarm = alarm;
   }
 
   /**
-   * The number of drifted phone numbers the scheduled check found on its last run: declared numbers not
-   * bound to the group, plus, for an exclusive construct, numbers on the group that nothing declares.
-   * Published by the check (Embedded Metric Format) only when `driftDetection` is set.
+   * The number of drifted phone numbers the scheduled check found on its last run for this construct's
+   * group: declared numbers not bound to the group, plus, for an exclusive group, numbers on the group that
+   * the stack does not declare. Published by the check (Embedded Metric Format) only when `driftDetection`
+   * is set.
    *
    * @default - maximum over 1 hour
    */
   public metricDriftedPhoneNumbers(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: DRIFT_METRIC_NAMESPACE,
-      metricName: DRIFT_METRIC_NAME,
-      dimensionsMap: { [DRIFT_METRIC_DIMENSION]: this.voiceConnectorGroupId },
-      statistic: cloudwatch.Stats.MAXIMUM,
-      period: Duration.hours(1),
-      ...props,
-    });
-  }
-
-  private scheduleDriftCheck(stack: Stack, resource: CfnResource, options: DriftDetectionOptions): cloudwatch.Alarm {
-    const checker = DriftChecker.getOrCreate(stack);
-    if (options.repair) checker.grantRepair();
-    // Only ids go in the rule's input (EventBridge caps it at 8,192 characters): the checker reads the
-    // declared numbers, however many, from this resource's properties in the stack's deployed template.
-    const input: DriftCheckInput = {
-      StackId: stack.stackId,
-      LogicalId: resource.logicalId,
-      VoiceConnectorGroupId: this.voiceConnectorGroupId,
-      Repair: options.repair ?? false,
-    };
-    const rule = new events.Rule(this, 'DriftCheckSchedule', {
-      description: `Drift check of the phone numbers of ${this.node.path}`,
-      schedule: options.schedule ?? events.Schedule.rate(Duration.hours(1)),
-    });
-    rule.addTarget(new targets.LambdaFunction(checker.function, {
-      event: events.RuleTargetInput.fromObject({ [DRIFT_CHECK_KEY]: input }),
-      retryAttempts: 2,
-    }));
-    return new cloudwatch.Alarm(this, 'DriftAlarm', {
-      alarmDescription: `Phone numbers of ${this.node.path} have drifted from the declared set (bound, unbound or moved outside the stack).`,
-      metric: this.metricDriftedPhoneNumbers(),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.MISSING,
-    });
+    return driftMetric(this.voiceConnectorGroupId, props);
   }
 
   /**
@@ -293,78 +243,16 @@ export class VoiceConnectorGroupPhoneNumbers extends Construct {
     }
     this.phoneNumbers.filter((n) => !Token.isUnresolved(n)).forEach((n) => declared.set(n, this.node.path));
   }
-
-  /**
-   * Registers this instance with the others in its stack that bind the same group. Once a group has two
-   * or more, each of them is given the stack's full list of numbers for the group (`PeerPhoneNumbers`),
-   * so that a number moved from one to another in a single deploy stays bound, whichever resource
-   * CloudFormation updates first. The list is written once per group in a template mapping, so the
-   * template grows with the numbers, not with numbers times constructs.
-   */
-  private joinStackGroup(stack: Stack): StackGroup {
-    const groups = VoiceConnectorGroupPhoneNumbers.groupsByStack.get(stack) ?? new Map<string, StackGroup>();
-    VoiceConnectorGroupPhoneNumbers.groupsByStack.set(stack, groups);
-    const key = groupKey(stack, this.voiceConnectorGroupId);
-    const group = groups.get(key) ?? new StackGroup(stack, groups.size);
-    groups.set(key, group);
-    group.add(this);
-    return group;
-  }
 }
 
-/** The binding constructs of one stack that bind one group, and the template mapping that lists their numbers. */
-class StackGroup {
-  private readonly members: VoiceConnectorGroupPhoneNumbers[] = [];
-  private mapping?: CfnMapping;
-
-  constructor(private readonly stack: Stack, private readonly index: number) {}
-
-  public add(member: VoiceConnectorGroupPhoneNumbers): void {
-    const disagreeing = this.members.find((m) => m.exclusive !== member.exclusive);
-    if (disagreeing) {
-      throw new Error(
-        `${member.node.path}: exclusive is ${member.exclusive} but ${disagreeing.node.path} binds the same voice connector group with exclusive ${disagreeing.exclusive}. ` +
-        'Every construct on an exclusive group must set exclusive: true (or none may).',
-      );
-    }
-    this.members.push(member);
-    // An exclusive member needs the group's full declared set even when it is alone on the group.
-    if (!this.mapping && (this.members.length === 2 || member.exclusive)) {
-      this.mapping = new CfnMapping(this.stack, `VoiceConnectorGroupPhoneNumbers${this.index}`, {
-        // A mapping needs a value even when no member has literal numbers (then nothing refers to it).
-        mapping: { Group: { PhoneNumbers: Lazy.any({ produce: () => (this.numbers().length > 0 ? this.numbers() : 'none') }) } },
-        lazy: false,
-      });
-    }
-  }
-
-  /** `Fn::FindInMap` of the group's numbers, or nothing while a non-exclusive group has one member (or no literal numbers). */
-  public reference(): unknown {
-    if (!this.mapping || this.numbers().length === 0) return undefined;
-    return Fn.findInMap(this.mapping.logicalId, 'Group', 'PhoneNumbers');
-  }
-
-  private numbers(): string[] {
-    const numbers = new Set<string>();
-    for (const member of this.members) {
-      if (Token.isUnresolved(member.phoneNumbers)) continue;
-      member.phoneNumbers.filter((n) => !Token.isUnresolved(n)).forEach((n) => numbers.add(n));
-    }
-    return [...numbers].sort();
-  }
-}
-
-/**
- * Identity of a group id within a stack: literal ids compare as written, tokens by what they resolve to
- * (two `getAtt` calls on one resource are different tokens for the same group).
- */
-function groupKey(stack: Stack, groupId: string): string {
-  if (!Token.isUnresolved(groupId)) return groupId;
-  try {
-    return JSON.stringify(stack.resolve(groupId));
-  } catch {
-    return groupId;
-  }
+/** Whether a removal policy keeps the bindings; only the two policies that make sense for a binding are accepted. */
+function retains(scope: Construct, policy: RemovalPolicy | undefined): boolean {
+  if (policy === undefined || policy === RemovalPolicy.DESTROY) return false;
+  if (policy === RemovalPolicy.RETAIN || policy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE) return true;
+  throw new Error(
+    `${scope.node.path}: removalPolicy ${policy} does not apply to phone-number bindings. ` +
+    'Use RemovalPolicy.DESTROY (unbind the numbers when the stack stops declaring them) or RemovalPolicy.RETAIN (keep them bound).',
+  );
 }
 
 function validateGroupId(scope: Construct, groupId: string): string {

@@ -13,6 +13,7 @@ import { pinFrameworkFunctions } from './runtime';
  * is the narrowest grant IAM allows.
  */
 export const GROUP_HANDLER_ACTIONS: readonly string[] = [
+  'chime:ListVoiceConnectorGroups',
   'chime:CreateVoiceConnectorGroup',
   'chime:GetVoiceConnectorGroup',
   'chime:UpdateVoiceConnectorGroup',
@@ -43,7 +44,7 @@ export class VoiceConnectorGroupProvider extends Construct {
       description: 'cdk-chime-voice-connector-groups: manages voice connector groups',
       roleDescription: 'Creates, updates and deletes Chime SDK Voice Connector groups for cdk-chime-voice-connector-groups',
       chimeActions: GROUP_HANDLER_ACTIONS,
-      wildcardReason: 'Chime SDK Voice voice-connector-group actions (create, get, update, delete) have no resource type: "*" is the narrowest grant IAM allows.',
+      wildcardReason: 'Chime SDK Voice voice-connector-group actions (list, create, get, update, delete) have no resource type: "*" is the narrowest grant IAM allows.',
       // One or two API calls per event; the rest of the budget is for riding out throttling.
       timeout: Duration.minutes(5),
       logs,

@@ -158,7 +158,6 @@ export class VoiceConnectorGroup extends Construct implements IVoiceConnectorGro
   /** Name of the group, as declared. */
   public readonly name: string;
 
-  private readonly resource: CustomResource;
   private readonly removalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: VoiceConnectorGroupProps) {
@@ -175,21 +174,20 @@ export class VoiceConnectorGroup extends Construct implements IVoiceConnectorGro
       [GroupProp.VOICE_CONNECTOR_ITEMS]: items,
       ...(props.callDistributionType === undefined ? {} : { [GroupProp.CALL_DISTRIBUTION_TYPE]: props.callDistributionType }),
     };
-    this.resource = new CustomResource(this, 'Resource', {
+    const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: GROUP_RESOURCE_TYPE,
       properties,
       removalPolicy: this.removalPolicy,
     });
-    this.voiceConnectorGroupId = this.resource.getAttString(GroupAttr.GROUP_ID);
-    this.voiceConnectorGroupArn = this.resource.getAttString(GroupAttr.GROUP_ARN);
+    this.voiceConnectorGroupId = resource.getAttString(GroupAttr.GROUP_ID);
+    this.voiceConnectorGroupArn = resource.getAttString(GroupAttr.GROUP_ARN);
   }
 
   public addPhoneNumbers(id: string, phoneNumbers: string[], options: AddPhoneNumbersOptions = {}): VoiceConnectorGroupPhoneNumbers {
+    // The binding resources that hold these numbers name the group through its attribute, so CloudFormation
+    // creates the group before it binds them, and unbinds them before it deletes the group.
     const numbers = bindNumbers(this, id, this.voiceConnectorGroupId, phoneNumbers, options);
-    // The attribute reference already orders Create; the explicit dependency states the contract that
-    // matters on Delete: CloudFormation unbinds these numbers before it deletes the group.
-    numbers.node.addDependency(this.resource);
     if (options.removalPolicy === RemovalPolicy.RETAIN && this.removalPolicy !== RemovalPolicy.RETAIN) {
       Annotations.of(numbers).addWarningV2(
         'cdk-chime-voice-connector-groups:retainedNumbersOnDestroyedGroup',

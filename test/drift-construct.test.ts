@@ -2,7 +2,6 @@ import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { planRepair } from '../lambda/plan';
 import { ReconcileMode, VoiceConnectorGroupPhoneNumbers } from '../src';
 
 function newStack(app = new App(), id = 'Telephony'): Stack {
@@ -14,33 +13,24 @@ function bindingProperties(stack: Stack): any[] {
 }
 
 describe('reconcile and exclusive', () => {
-  test('defaults render no new property (on-change templates unchanged)', () => {
+  test('defaults render no option on the entry and no nonce (on-change deploys touch only what changed)', () => {
     const stack = newStack();
     new VoiceConnectorGroupPhoneNumbers(stack, 'Line', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'] });
     const [props] = bindingProperties(stack);
-    expect(Object.keys(props).sort()).toEqual(['E164PhoneNumbers', 'ForceAssociate', 'SchemaVersion', 'ServiceToken', 'VoiceConnectorGroupId']);
-    expect(Template.fromStack(stack).toJSON().Mappings).toBeUndefined();
+    expect(Object.keys(props).sort()).toEqual(['Bindings', 'SchemaVersion', 'ServiceTimeout', 'ServiceToken', 'Shard']);
+    expect(props.Bindings).toEqual([{ VoiceConnectorGroupId: 'vcg-1', E164PhoneNumbers: ['+12065550100'] }]);
   });
 
-  test('EVERY_DEPLOY renders Reconcile and a nonce that changes on every synth', () => {
+  test('EVERY_DEPLOY renders Reconcile on the entry and a nonce that changes on every synth', () => {
     const synth = () => {
       const stack = newStack();
       new VoiceConnectorGroupPhoneNumbers(stack, 'Line', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'], reconcile: ReconcileMode.EVERY_DEPLOY });
       return bindingProperties(stack)[0];
     };
     const [one, two] = [synth(), synth()];
-    expect(one.Reconcile).toBe('EVERY_DEPLOY');
+    expect(one.Bindings[0].Reconcile).toBe('EVERY_DEPLOY');
     expect(typeof one.DeployNonce).toBe('string');
     expect(one.DeployNonce).not.toBe(two.DeployNonce);
-  });
-
-  test('an exclusive construct alone on its group gets the group\'s numbers through the mapping', () => {
-    const stack = newStack();
-    new VoiceConnectorGroupPhoneNumbers(stack, 'Line', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'], exclusive: true });
-    const [props] = bindingProperties(stack);
-    expect(props.Exclusive).toBe(true);
-    expect(props.PeerPhoneNumbers).toEqual({ 'Fn::FindInMap': ['VoiceConnectorGroupPhoneNumbers0', 'Group', 'PhoneNumbers'] });
-    expect(Template.fromStack(stack).toJSON().Mappings.VoiceConnectorGroupPhoneNumbers0.Group.PhoneNumbers).toEqual(['+12065550100']);
   });
 
   test('exclusive constructs on a group must agree', () => {
@@ -74,16 +64,38 @@ describe('driftDetection', () => {
     return stack;
   }
 
-  test('a rule on the default hourly schedule invokes the checker with ids only', () => {
+  test('a rule on the default hourly schedule invokes the checker with ids only: the stack, the group and every group key', () => {
     const template = Template.fromStack(driftStack(false));
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 hour)',
-      Targets: [Match.objectLike({
-        Input: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('"DriftCheck":\\{"StackId":"')])] },
-      })],
-    });
+    const [rule] = Object.values<any>(template.findResources('AWS::Events::Rule'));
+    expect(rule.Properties.ScheduleExpression).toBe('rate(1 hour)');
+    const input = JSON.parse(JSON.stringify(rule.Properties.Targets[0].Input).replace(/\{"Ref":"AWS::StackId"\}/g, '"stack-arn"'));
+    const text = typeof input === 'string' ? input : input['Fn::Join'][1].join('');
+    expect(JSON.parse(text)).toEqual({ DriftCheck: { StackId: 'stack-arn', VoiceConnectorGroupId: 'vcg-1', GroupKeys: [{ Key: '"vcg-1"', Id: 'vcg-1' }], Repair: false } });
     template.resourceCountIs('AWS::Lambda::Function', 5);
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Description: Match.stringLikeRegexp('drift check') });
+  });
+
+  test('one check, one rule and one alarm per group and stack: constructs on the group share them; differing options are an error', () => {
+    const stack = newStack();
+    const a = new VoiceConnectorGroupPhoneNumbers(stack, 'A', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'], driftDetection: { repair: true } });
+    const b = new VoiceConnectorGroupPhoneNumbers(stack, 'B', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550101'], driftDetection: { repair: true } });
+    new VoiceConnectorGroupPhoneNumbers(stack, 'C', { voiceConnectorGroupId: 'vcg-2', phoneNumbers: ['+12065550102'], driftDetection: {} });
+    expect(a.alarm).toBe(b.alarm);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    expect(() => new VoiceConnectorGroupPhoneNumbers(stack, 'D', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550103'], driftDetection: { repair: false } }))
+      .toThrow(/driftDetection differs from the one Telephony\/A sets for the same voice connector group .* give every construct on it the same driftDetection/);
+  });
+
+  test('renaming the construct that asks for the check keeps the rule and the alarm (their ids follow the group, not the construct)', () => {
+    const ids = (id: string) => {
+      const stack = newStack();
+      new VoiceConnectorGroupPhoneNumbers(stack, id, { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'], driftDetection: {} });
+      const template = Template.fromStack(stack);
+      return [...Object.keys(template.findResources('AWS::Events::Rule')), ...Object.keys(template.findResources('AWS::CloudWatch::Alarm'))];
+    };
+    expect(ids('Helpdesk')).toEqual(ids('Support'));
   });
 
   test('a custom schedule is used', () => {
@@ -102,14 +114,14 @@ describe('driftDetection', () => {
     });
   });
 
-  test('checker role: read-only without repair, association calls with it, GetTemplate on its own stack only', () => {
+  test('checker role: read-only without repair, association calls with it, GetTemplate and DescribeStacks on its own stack only', () => {
     const actions = (stack: Stack) => Object.entries(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
       .filter(([id]) => id.startsWith('VoiceConnectorGroupDriftCheckerRole'))
       .flatMap(([, p]: any) => p.Properties.PolicyDocument.Statement)
       .filter((s: any) => !JSON.stringify(s.Action).includes('logs:'));
     expect(actions(driftStack(false))).toEqual([
       expect.objectContaining({ Action: ['chime:ListPhoneNumbers', 'chime:GetPhoneNumber'], Resource: '*' }),
-      expect.objectContaining({ Action: 'cloudformation:GetTemplate', Resource: { Ref: 'AWS::StackId' } }),
+      expect.objectContaining({ Action: ['cloudformation:GetTemplate', 'cloudformation:DescribeStacks'], Resource: { Ref: 'AWS::StackId' } }),
     ]);
     expect(actions(driftStack(true))).toContainEqual(expect.objectContaining({
       Action: ['chime:AssociatePhoneNumbersWithVoiceConnectorGroup', 'chime:DisassociatePhoneNumbersFromVoiceConnectorGroup'],
@@ -133,25 +145,3 @@ describe('driftDetection', () => {
   });
 });
 
-describe('planRepair (pure)', () => {
-  const spec = { groupId: 'g', numbers: ['+1', '+2', '+3'].map((n) => `${n}2065550100`), forceAssociate: false, peerNumbers: new Set(['+52065550100']) };
-  const [n1, n2, n3] = spec.numbers;
-  const group = { exists: true, bound: new Set([n3, '+42065550100', '+52065550100']) };
-  const owners = new Map([[n1, { kind: 'group' as const, id: 'other' }]]);
-
-  test('non-exclusive: rebinds unbound, reports bound elsewhere, ignores foreign', () => {
-    const { repair, steps } = planRepair(spec, group, owners);
-    expect(repair).toEqual({ missing: [n1, n2], foreign: [], rebind: [n2], take: [], notRepaired: [{ number: n1, owner: { kind: 'group', id: 'other' } }] });
-    expect(steps).toEqual([{ kind: 'associate', groupId: 'g', numbers: [n2], force: 'never' }]);
-  });
-
-  test('exclusive with forceAssociate: takes, rebinds, unbinds only what no construct declares', () => {
-    const { repair, steps } = planRepair({ ...spec, forceAssociate: true, exclusive: true }, group, owners);
-    expect(repair.foreign).toEqual(['+42065550100']);
-    expect(steps).toEqual([
-      { kind: 'associate', groupId: 'g', numbers: [n2], force: 'never' },
-      { kind: 'associate', groupId: 'g', numbers: [n1], force: 'take', owners: { [n1]: { kind: 'group', id: 'other' } } },
-      { kind: 'disassociate', groupId: 'g', numbers: ['+42065550100'] },
-    ]);
-  });
-});

@@ -1,8 +1,8 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { groupClient, setGroupCallDeadline } from './client';
+import { groupClient } from './client';
 import { onGroupEvent, type GroupResponse } from './reconcile';
 import { parseGroupRequest } from './request';
-import { createLogger } from '../log';
+import { createLogger } from '../shared/log';
 
 /** Kept free at the very end for the response to reach the Provider framework. */
 const RESPONSE_MARGIN_MS = 3_000;
@@ -11,7 +11,7 @@ const RESPONSE_MARGIN_MS = 3_000;
 export async function handler(event: CloudFormationCustomResourceEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<GroupResponse> {
   const log = createLogger(process.env.LOG_LEVEL);
   const remaining = context?.getRemainingTimeInMillis?.() ?? 5 * 60_000;
-  setGroupCallDeadline(Date.now() + remaining - RESPONSE_MARGIN_MS);
+  const client = groupClient(Date.now() + remaining - RESPONSE_MARGIN_MS);
   log.info('event', { requestType: event.RequestType, logicalId: event.LogicalResourceId, remainingMs: remaining });
-  return onGroupEvent(parseGroupRequest(event), groupClient, log);
+  return onGroupEvent(parseGroupRequest(event), client, log);
 }

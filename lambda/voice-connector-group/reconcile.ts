@@ -1,10 +1,11 @@
 import {
   ChimeSDKVoiceClient, CreateVoiceConnectorGroupCommand, DeleteVoiceConnectorGroupCommand, GetVoiceConnectorGroupCommand,
-  UpdateVoiceConnectorGroupCommand, type CallDistributionType, type UpdateVoiceConnectorGroupRequest, type VoiceConnectorGroup,
+  ListVoiceConnectorGroupsCommand, UpdateVoiceConnectorGroupCommand, type CallDistributionType, type UpdateVoiceConnectorGroupRequest,
+  type VoiceConnectorGroup,
 } from '@aws-sdk/client-chime-sdk-voice';
 import type { GroupRequest, GroupSpec } from './request';
 import { GroupAttr } from '../../src/voice-connector-group-properties';
-import type { Logger } from '../log';
+import type { Logger } from '../shared/log';
 
 /** The Provider framework's onEvent contract. */
 export interface GroupResponse {
@@ -38,6 +39,24 @@ export async function onGroupEvent(request: GroupRequest, client: ChimeSDKVoiceC
   switch (request.type) {
     case 'Create': {
       const { desired } = request;
+      // CreateVoiceConnectorGroup takes no idempotency token and groups take no tags: a retried call or a
+      // repeated event could make a second group. The group's name is what this resource declares, so a
+      // group of that name made in the last hour is this event's own, found again rather than made twice.
+      const existing = await call(() => findByName(client, desired.name), (code, message) =>
+        `Could not list the voice connector groups to look for ${JSON.stringify(desired.name)}: ${code}: ${message}. ${advice(code, desired)}`);
+      if (existing && isRecent(existing)) {
+        log.info('found the group this event created before', { groupId: existing.VoiceConnectorGroupId });
+        const update = planGroupUpdate(existing.VoiceConnectorGroupId!, existing, desired);
+        if (update) await call(() => client.send(new UpdateVoiceConnectorGroupCommand(update)), (code, message) => `Could not update voice connector group ${existing.VoiceConnectorGroupId}: ${code}: ${message}. ${advice(code, desired)}`);
+        return response(existing);
+      }
+      if (existing) {
+        throw new Error(
+          `A voice connector group named ${JSON.stringify(desired.name)} already exists (${existing.VoiceConnectorGroupId}, created ${existing.CreatedTimestamp ?? 'earlier'}). ` +
+          'Nothing was created: this library finds the group it creates by its name, so the name must be unique in the account and region. ' +
+          'Choose another name, or bind numbers to the existing group with VoiceConnectorGroup.fromVoiceConnectorGroupId().',
+        );
+      }
       const created = await call(
         () => client.send(new CreateVoiceConnectorGroupCommand({
           Name: desired.name,
@@ -72,6 +91,12 @@ export async function onGroupEvent(request: GroupRequest, client: ChimeSDKVoiceC
     case 'Delete': {
       const { groupId } = request;
       try {
+        // The API reference asks for a group's voice connectors to be removed before the group is deleted.
+        const { VoiceConnectorGroup: current } = await client.send(new GetVoiceConnectorGroupCommand({ VoiceConnectorGroupId: groupId }));
+        if (current && (current.VoiceConnectorItems ?? []).length > 0) {
+          await client.send(new UpdateVoiceConnectorGroupCommand({ VoiceConnectorGroupId: groupId, Name: current.Name, VoiceConnectorItems: [] }));
+          log.info('removed the voice connectors before deleting', { groupId, items: current.VoiceConnectorItems?.length });
+        }
         await client.send(new DeleteVoiceConnectorGroupCommand({ VoiceConnectorGroupId: groupId }));
         log.info('deleted', { groupId });
       } catch (error) {
@@ -94,6 +119,25 @@ export async function onGroupEvent(request: GroupRequest, client: ChimeSDKVoiceC
       return { PhysicalResourceId: groupId, Data: {} };
     }
   }
+}
+
+/** How long after its creation a group of the declared name counts as this event's own. */
+const OWN_GROUP_WINDOW_MS = 60 * 60_000;
+
+function isRecent(group: VoiceConnectorGroup): boolean {
+  const created = group.CreatedTimestamp ? new Date(group.CreatedTimestamp).getTime() : NaN;
+  return Number.isFinite(created) && Date.now() - created < OWN_GROUP_WINDOW_MS;
+}
+
+async function findByName(client: ChimeSDKVoiceClient, name: string): Promise<VoiceConnectorGroup | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListVoiceConnectorGroupsCommand({ MaxResults: 99, NextToken: nextToken }));
+    const found = (page.VoiceConnectorGroups ?? []).find((g) => g.Name === name);
+    if (found) return found;
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return undefined;
 }
 
 function response(group: VoiceConnectorGroup, groupId = group.VoiceConnectorGroupId): GroupResponse {

@@ -7,10 +7,11 @@
  * To refresh messages.json and docs/bad-inputs.md after a deliberate message change:
  *   BAD_INPUTS_UPDATE=1 npx jest test/bad-inputs
  */
-import { App, CfnParameter, CfnResource, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, CfnResource, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { VoiceConnectorGroupPhoneNumbers, VoiceConnectorGroupPhoneNumbersProps } from '../../src';
-import { BINDING_RESOURCE_TYPE, Prop } from '../../src/binding-properties';
+import { BINDING_RESOURCE_TYPE, EntryProp, Prop, SHARD_COUNT, shardOf } from '../../src/binding-properties';
+import { MAX_NUMBERS_PER_SHARD, MAX_NUMBERS_PER_STACK, PhoneNumberBindings } from '../../src/phone-number-bindings';
 import { BATCH_SIZE_CONTEXT } from '../../src/phone-numbers-provider';
 import type { FaultOptions } from '../emulator';
 import { Account, World } from '../fuzz/world';
@@ -114,12 +115,24 @@ function bind(stack: Stack, props: VoiceConnectorGroupPhoneNumbersProps): VoiceC
   return new VoiceConnectorGroupPhoneNumbers(stack, 'Bindings', props);
 }
 
-function override(construct: VoiceConnectorGroupPhoneNumbers, property: string, value: unknown): void {
-  (construct.node.findChild('Resource').node.defaultChild as CfnResource).addPropertyOverride(property, value);
+/** An escape-hatch override on the binding resource (shard) that holds `number`. */
+function override(stack: Stack, number: string, property: string, value: unknown): void {
+  const shard = PhoneNumberBindings.of(stack).node.findChild(`Shard${String(shardOf(number)).padStart(2, '0')}`) as CustomResource;
+  (shard.node.defaultChild as CfnResource).addPropertyOverride(property, value);
+}
+
+/** Binds `number` to group a and overrides `property` of its shard. */
+function overrideRow(id: string, input: string, property: string, value: unknown): BadInput {
+  return deployRow(id, input, {
+    build: (stack, account) => {
+      bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] });
+      override(stack, account.pool[0], property, value);
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Hand-made events: properties as an older (or newer) release of this library rendered them
+// Hand-made events: properties as another release of this library rendered them
 
 async function sendEvent(world: World, event: CloudFormationCustomResourceEvent): Promise<string> {
   await world.containers.shutdown();
@@ -127,8 +140,20 @@ async function sendEvent(world: World, event: CloudFormationCustomResourceEvent)
   return outcome.ok ? `succeeds: ${JSON.stringify(outcome.data)}` : outcome.error;
 }
 
-function oldShape(account: Account, extra: Record<string, unknown> = {}, numbers = account.pool.slice(0, 2)): Record<string, unknown> {
-  return { ServiceToken: SERVICE_TOKEN, [Prop.GROUP_ID]: account.groups.a, [Prop.PHONE_NUMBERS]: numbers, [Prop.FORCE_ASSOCIATE]: 'false', ...extra };
+/** Properties of a binding resource as release 1 rendered them: one resource per construct. */
+function releaseOneShape(account: Account, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ServiceToken: SERVICE_TOKEN, SchemaVersion: '1', VoiceConnectorGroupId: account.groups.a, E164PhoneNumbers: account.pool.slice(0, 2), ForceAssociate: 'false', ...extra };
+}
+
+/** Properties of the shard that holds `number`, as this release renders them. */
+function shardShape(account: Account, number: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ServiceToken: SERVICE_TOKEN,
+    [Prop.SCHEMA_VERSION]: '2',
+    [Prop.SHARD]: String(shardOf(number)),
+    [Prop.BINDINGS]: [{ [EntryProp.GROUP_ID]: account.groups.a, [EntryProp.PHONE_NUMBERS]: [number] }],
+    ...extra,
+  };
 }
 
 function withoutSchemaVersion(props: Record<string, unknown>): Record<string, unknown> {
@@ -136,27 +161,27 @@ function withoutSchemaVersion(props: Record<string, unknown>): Record<string, un
   return rest;
 }
 
-/** Binds the first two pool numbers to group a, as an earlier deploy would have. */
-function boundBefore(world: World): Account {
-  const account = world.reset(1);
-  account.pool.slice(0, 2).forEach((n) => world.emu.control.bind(n, 'VoiceConnectorGroupId', account.groups.a));
-  return account;
-}
-
 /**
- * A hand-made Update or Delete of the resource `boundBefore` left. A tolerated row's message also says where
- * its two numbers are bound afterwards: that is what happens instead of an error.
+ * A hand-made event about two numbers a deployed stack bound to group a (p0 and p1, in two binding
+ * resources), sent as if from that stack, so the handler's reads of its own stack find it. A tolerated
+ * row's message also says where the two numbers are bound afterwards: that is what happens instead of an
+ * error.
  */
-function boundEventRow(id: string, input: string, caughtAt: CaughtAt, requestType: 'Update' | 'Delete',
-  properties: (account: Account) => Pick<EventInput, 'properties' | 'oldProperties'>): BadInput {
+function boundEventRow(id: string, input: string, caughtAt: CaughtAt, requestType: 'Create' | 'Update' | 'Delete',
+  properties: (account: Account) => Pick<EventInput, 'properties' | 'oldProperties' | 'physicalResourceId'>): BadInput {
   return {
     id,
     input,
     caughtAt,
     run: async (world) => {
-      const account = boundBefore(world);
+      const deployed = await deploy(world, {
+        build: (stack, account) => bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: account.pool.slice(0, 2) }),
+      });
+      if (deployed.status !== 'CREATE_COMPLETE') throw new Error(`the stack did not deploy: ${deployed.status}`);
+      const account = world.account;
       const out = await sendEvent(world, buildEvent({
         requestType,
+        stackId: world.driver.getStack(STACK)!.stackId,
         logicalResourceId: 'Bindings',
         resourceType: BINDING_RESOURCE_TYPE,
         physicalResourceId: `${account.groups.a}/Bindings`,
@@ -170,6 +195,16 @@ function boundEventRow(id: string, input: string, caughtAt: CaughtAt, requestTyp
 function bindingsOf(world: World, numbers: readonly string[]): string {
   const label = (b: ReturnType<World['bindings']>[string]) => (b ? `bound to ${b.value === world.account.groups.a ? 'group a' : b.value}` : 'unbound');
   return numbers.map((n) => `${n} ${label(world.emu.control.getBinding(n))}`).join(', ');
+}
+
+/** `count` distinct numbers whose shard is `shard`, from +1206700xxxx upwards. */
+function numbersInShard(shard: number, count: number, from = 0): string[] {
+  const out: string[] = [];
+  for (let i = from; out.length < count; i++) {
+    const n = `+1206${String(7_000_000 + i).padStart(7, '0')}`;
+    if (shardOf(n) === shard) out.push(n);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -215,6 +250,25 @@ export const CATALOGUE: readonly BadInput[] = [
   synthRow('batch-size-context', `context \`${BATCH_SIZE_CONTEXT}: 0\``,
     () => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'] }), { [BATCH_SIZE_CONTEXT]: 0 }),
 
+  synthRow('removal-policy-snapshot', '`removalPolicy: RemovalPolicy.SNAPSHOT`',
+    () => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'], removalPolicy: RemovalPolicy.SNAPSHOT })),
+  synthRow('exclusive-disagrees', 'two constructs on one group, one `exclusive: true` and one not',
+    () => [
+      { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'], exclusive: true },
+      { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550101'] },
+    ]),
+  synthRow('exclusive-token-numbers', '`exclusive: true` with `phoneNumbers` from a `CommaDelimitedList` parameter',
+    (stack) => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: new CfnParameter(stack, 'Numbers', { type: 'CommaDelimitedList' }).valueAsList, exclusive: true })),
+  synthRow('drift-detection-disagrees', 'two constructs on one group with different `driftDetection` (one repairs, one only reports)',
+    () => [
+      { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550100'], driftDetection: { repair: true } },
+      { voiceConnectorGroupId: 'vcg-1', phoneNumbers: ['+12065550101'], driftDetection: {} },
+    ]),
+  synthRow('stack-over-scale-limit', `${MAX_NUMBERS_PER_STACK + 1} numbers in one stack`,
+    () => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: Array.from({ length: MAX_NUMBERS_PER_STACK + 1 }, (_, i) => `+1206${String(1_000_000 + i)}`) })),
+  synthRow('shard-over-limit', `${MAX_NUMBERS_PER_SHARD + 1} numbers in one stack that all hash to the same binding resource`,
+    () => ({ voiceConnectorGroupId: 'vcg-1', phoneNumbers: numbersInShard(7, MAX_NUMBERS_PER_SHARD + 1) })),
+
   // Tokens that resolve to bad values at deploy time
   deployRow('token-group-blank', "`voiceConnectorGroupId` from a `CfnParameter` deployed with `' '`", {
     build: (stack, account) => bind(stack, {
@@ -238,7 +292,7 @@ export const CATALOGUE: readonly BadInput[] = [
   deployRow('unknown-group-one-number', 'a group id that does not exist (one number declared)', {
     build: (stack, account) => bind(stack, { voiceConnectorGroupId: 'vcg-does-not-exist', phoneNumbers: [account.pool[0]] }),
   }),
-  deployRow('unknown-group-two-numbers', 'a group id that does not exist (two numbers declared)', {
+  deployRow('unknown-group-two-numbers', 'a group id that does not exist (two numbers declared, in two binding resources: each fails with its own number)', {
     build: (stack, account) => bind(stack, { voiceConnectorGroupId: 'vcg-does-not-exist', phoneNumbers: account.pool.slice(0, 2) }),
   }),
   deployRow('not-in-inventory', 'a number that is not in the account', {
@@ -297,68 +351,72 @@ export const CATALOGUE: readonly BadInput[] = [
   }),
 
   // Property shapes the construct does not render (escape hatches, other releases)
-  deployRow('force-associate-yes', "`ForceAssociate: 'yes'` (an escape-hatch override)", {
-    build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.FORCE_ASSOCIATE, 'yes'),
+  overrideRow('force-associate-yes', "`Bindings.0.ForceAssociate: 'yes'` (an escape-hatch override on a binding resource)", 'Bindings.0.ForceAssociate', 'yes'),
+  overrideRow('force-associate-true-string-caps', "`Bindings.0.ForceAssociate: 'True'` (an escape-hatch override)", 'Bindings.0.ForceAssociate', 'True'),
+  overrideRow('retain-yes', "`Bindings.0.Retain: 'yes'` (an escape-hatch override)", 'Bindings.0.Retain', 'yes'),
+  overrideRow('exclusive-groups-not-list', "`ExclusiveGroups: 'maybe'` (an escape-hatch override)", 'ExclusiveGroups', 'maybe'),
+  overrideRow('reconcile-unknown', "`Bindings.0.Reconcile: 'SOMETIMES'` (an escape-hatch override)", 'Bindings.0.Reconcile', 'SOMETIMES'),
+  overrideRow('shard-wrong', "`Shard: '64'` (an escape-hatch override)", 'Shard', '64'),
+  overrideRow('bindings-not-list', "`Bindings: 'none'` (an escape-hatch override)", 'Bindings', 'none'),
+  deployRow('number-in-wrong-shard', "a number added to another shard's list (`Bindings.0.E164PhoneNumbers` overridden)", {
+    build: (stack, account) => {
+      bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] });
+      const stranger = numbersInShard((shardOf(account.pool[0]) + 1) % SHARD_COUNT, 1)[0];
+      override(stack, account.pool[0], 'Bindings.0.E164PhoneNumbers', [account.pool[0], stranger]);
+    },
   }),
-  deployRow('force-associate-true-string-caps', "`ForceAssociate: 'True'` (an escape-hatch override)", {
-    build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.FORCE_ASSOCIATE, 'True'),
+  deployRow('declared-twice-via-token-list', 'a number declared by a literal list and by another construct\'s `CommaDelimitedList` parameter', {
+    build: (stack, account) => {
+      bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] });
+      new VoiceConnectorGroupPhoneNumbers(stack, 'FromParameter', {
+        voiceConnectorGroupId: account.groups.b,
+        phoneNumbers: new CfnParameter(stack, 'Numbers', { type: 'CommaDelimitedList' }).valueAsList,
+      });
+    },
+    options: (account) => ({ parameters: { Numbers: `${account.pool[1]},${account.pool[0]}` } }),
   }),
-  deployRow('exclusive-maybe', "`Exclusive: 'maybe'` (an escape-hatch override)", {
-    build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.EXCLUSIVE, 'maybe'),
-  }),
-  deployRow('reconcile-unknown', "`Reconcile: 'SOMETIMES'` (an escape-hatch override)", {
-    build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), Prop.RECONCILE, 'SOMETIMES'),
-  }),
+  {
+    id: 'record-too-large',
+    input: 'one deploy that takes (`forceAssociate`) 25 numbers of one binding resource from 25 different groups',
+    caughtAt: 'deploy',
+    run: async (world) => deployFailure(world, {
+      setup: (account, w) => {
+        const numbers = numbersInShard(shardOf(account.pool[0]), 25);
+        w.emu.control.seedNumbers(numbers);
+        numbers.forEach((n, i) => w.emu.control.bind(n, 'VoiceConnectorGroupId', w.emu.control.createGroup({ name: `elsewhere-${i}` }).VoiceConnectorGroupId));
+      },
+      build: (stack, account) => bind(stack, {
+        voiceConnectorGroupId: account.groups.a, phoneNumbers: numbersInShard(shardOf(account.pool[0]), 25), forceAssociate: true,
+      }),
+    }),
+  },
   {
     id: 'unknown-extra-property',
     input: "an unknown extra property `Colour: 'blue'` (an escape-hatch override, or a newer release)",
     caughtAt: 'tolerated',
     run: async (world) => {
       const result = await deploy(world, {
-        build: (stack, account) => override(bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] }), 'Colour', 'blue'),
+        build: (stack, account) => {
+          bind(stack, { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] });
+          override(stack, account.pool[0], 'Colour', 'blue');
+        },
         options: () => ({ env: { LOG_LEVEL: 'INFO' } }),
       });
       const logged = world.containers.output.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.message === 'event');
       return `deploy ${result.status}; the handler logs {"message":"event", ..., "unknownProperties":${JSON.stringify(logged?.unknownProperties)}}`;
     },
   },
-  {
-    id: 'schema-version-unknown-create',
-    input: "Create with `SchemaVersion: '2'` (a template rendered by a newer release, handled by this one)",
-    caughtAt: 'deploy',
-    run: async (world) => {
-      const account = world.reset(1);
-      return sendEvent(world, buildEvent({
-        requestType: 'Create',
-        logicalResourceId: 'Bindings',
-        resourceType: BINDING_RESOURCE_TYPE,
-        properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '2' }),
-      }));
-    },
-  },
-  boundEventRow('schema-version-missing-rollback', 'rollback Update whose new properties have no `SchemaVersion` (rendered by a release before it existed) and drop a number', 'tolerated', 'Update', (account) => ({
-    properties: withoutSchemaVersion(oldShape(account, {}, [account.pool[0]])),
-    oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }),
-  })),
-  boundEventRow('schema-version-zero-old-properties', "Update whose old properties carry `SchemaVersion: '0'` (unknown to this handler); the update drops a number", 'tolerated', 'Update', (account) => ({
-    properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }, [account.pool[0]]),
-    oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }),
-  })),
-  boundEventRow('schema-version-zero-rollback', "rollback Update back to properties with `SchemaVersion: '0'` (the release before an upgrade that failed)", 'deploy', 'Update', (account) => ({
-    properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }),
-    oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }, [account.pool[0]]),
-  })),
-  boundEventRow('schema-version-newer-rollback', "rollback Update back to properties with `SchemaVersion: '2'` (the newer release before a downgrade that failed)", 'deploy', 'Update', (account) => ({
-    properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '2' }),
-    oldProperties: oldShape(account, { [Prop.SCHEMA_VERSION]: '1' }, [account.pool[0]]),
-  })),
-  boundEventRow('schema-version-missing-delete', 'Delete with no `SchemaVersion` (a resource deployed by a release before it existed)', 'tolerated', 'Delete', (account) => ({
-    properties: withoutSchemaVersion(oldShape(account)),
-  })),
-  boundEventRow('schema-version-zero-delete', "Delete with `SchemaVersion: '0'` and one malformed number among the valid ones", 'tolerated', 'Delete', (account) => ({
-    properties: oldShape(account, { [Prop.SCHEMA_VERSION]: '0' }, [...account.pool.slice(0, 2), '+1 206 555 1002']),
-  })),
-  boundEventRow('delete-unreadable-properties', 'Delete whose properties have no group id and no number list', 'tolerated', 'Delete', () => ({
+  boundEventRow('schema-version-newer-create', "Create with `SchemaVersion: '3'` (a template rendered by a newer release, handled by this one)", 'deploy', 'Create',
+    (account) => ({ properties: shardShape(account, account.pool[0], { [Prop.SCHEMA_VERSION]: '3' }) })),
+  boundEventRow('schema-version-1-create', "Create with release 1's properties (`SchemaVersion: '1'`, one resource per construct)", 'deploy', 'Create',
+    (account) => ({ properties: releaseOneShape(account) })),
+  boundEventRow('schema-version-missing-create', 'Create with no `SchemaVersion` (properties of a release before it existed)', 'deploy', 'Create',
+    (account) => ({ properties: withoutSchemaVersion(releaseOneShape(account)) })),
+  boundEventRow('schema-version-1-delete', "Delete of a release-1 resource (`SchemaVersion: '1'`) in the cleanup of the upgrade that replaced it with binding resources", 'tolerated', 'Delete',
+    (account) => ({ properties: releaseOneShape(account) })),
+  boundEventRow('schema-version-missing-delete', 'Delete with no `SchemaVersion` (a resource deployed by a release before it existed)', 'tolerated', 'Delete',
+    (account) => ({ properties: withoutSchemaVersion(releaseOneShape(account)) })),
+  boundEventRow('delete-unreadable-properties', 'Delete whose properties have no shard and no bindings', 'tolerated', 'Delete', () => ({
     properties: { ServiceToken: SERVICE_TOKEN },
   })),
 

@@ -6,11 +6,23 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { benchNumber } from './workload';
 import { VoiceConnectorGroupPhoneNumbers } from '../../src';
-import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
+import { BINDING_RESOURCE_TYPE, shardOf } from '../../src/binding-properties';
+import { MAX_NUMBERS_PER_SHARD } from '../../src/phone-number-bindings';
 import type { Emulator } from '../emulator';
-import { buildEvent, LIBRARY_HANDLERS, LocalDeployDriver, PHONE_NUMBERS_HANDLER_ASSET, stringifyProperties, synthApp, type StackTemplate } from '../local-deploy';
+import {
+  buildEvent, ControlPlaneServer, LIBRARY_HANDLERS, LocalDeployDriver, PHONE_NUMBERS_HANDLER_ASSET, stackIdFor, stringifyProperties, synthApp,
+  type StackTemplate,
+} from '../local-deploy';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * The process's peak resident set in KB, as source text for a child. Linux's VmHWM belongs to the address
+ * space exec made, whereas getrusage's maxRSS (process.resourceUsage) keeps the peak of the parent the
+ * child was forked from; elsewhere, maxRSS is all there is.
+ */
+export const PEAK_RSS_KB_SOURCE = '() => { try { return Number(/VmHWM:\\s+(\\d+)/.exec(require("fs").readFileSync("/proc/self/status", "utf8"))[1]); } '
+  + 'catch { return process.resourceUsage().maxRSS; } }';
 
 const CHILD_ENV = { ...process.env, NODE_OPTIONS: '--no-warnings', AWS_REGION: 'us-east-1' };
 
@@ -84,38 +96,55 @@ export async function measureMemory(emu: Emulator, groupId: string, n: number): 
     AWS_SECRET_ACCESS_KEY: 'bench',
     LOG_LEVEL: 'ERROR',
   };
+  // One invocation holds one binding resource: the lambda-like mode measures the largest one allowed, a
+  // shard of MAX_NUMBERS_PER_SHARD numbers, against a control plane that shows its stack being created.
+  const shardNumbers: string[] = [];
+  for (let i = 0; shardNumbers.length < MAX_NUMBERS_PER_SHARD; i++) if (shardOf(benchNumber(i)) === 0) shardNumbers.push(benchNumber(i));
+  const shardStack = synthOne(groupId, shardNumbers);
+  const stackId = stackIdFor(shardStack.stackName);
+  const plane = new ControlPlaneServer({
+    stack: (nameOrId) => (nameOrId === stackId || nameOrId === shardStack.stackName
+      ? { stackName: shardStack.stackName, stackId, status: 'CREATE_IN_PROGRESS', template: shardStack.template, resources: new Map() }
+      : undefined),
+    executions: () => [],
+  });
+  const planeUrl = await plane.endpoint();
   try {
-    const [logicalId, resource] = Object.entries(stack.template.Resources ?? {}).find(([, r]) => r.Type === BINDING_RESOURCE_TYPE)!;
+    const [logicalId, resource] = Object.entries(shardStack.template.Resources ?? {}).find(([, r]) => r.Type === BINDING_RESOURCE_TYPE)!;
     const properties = stringifyProperties({ ...resource.Properties, ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:bench' }) as Record<string, unknown>;
-    const createEvent = buildEvent({ requestType: 'Create', logicalResourceId: logicalId, resourceType: resource.Type, properties });
+    const createEvent = buildEvent({ requestType: 'Create', logicalResourceId: logicalId, resourceType: resource.Type, properties, stackId });
     const eventFile = path.join(dir, 'event.json');
     fs.writeFileSync(eventFile, JSON.stringify(createEvent));
     const lambdaLike = [
       'const fs=require("fs");',
-      'const base=process.resourceUsage().maxRSS;',
+      `const peak=${PEAK_RSS_KB_SOURCE};`,
+      'const base=peak();',
       `const {handler}=require(${JSON.stringify(PHONE_NUMBERS_HANDLER_ASSET)});`,
       `const create=JSON.parse(fs.readFileSync(${JSON.stringify(eventFile)},"utf8"));`,
       'const ctx={getRemainingTimeInMillis:()=>600000};',
       '(async()=>{const r=await handler(create,ctx);',
       'await handler({...create,RequestType:"Delete",PhysicalResourceId:r.PhysicalResourceId},ctx);',
-      'process.stdout.write(JSON.stringify({status:"ok",base,max:process.resourceUsage().maxRSS}));process.exit(0);})()',
-      '.catch((e)=>{process.stdout.write(JSON.stringify({status:String(e&&e.message),base,max:process.resourceUsage().maxRSS}));process.exit(1);});',
+      'process.stdout.write(JSON.stringify({status:"ok",base,max:peak()}));process.exit(0);})()',
+      '.catch((e)=>{process.stdout.write(JSON.stringify({status:String(e&&e.message),base,max:peak()}));process.exit(1);});',
     ].join('');
     const results: MemoryResult[] = [];
     emu.control.reset();
-    emu.control.seedNumbers(numbers);
+    emu.control.seedNumbers([...new Set([...numbers, ...shardNumbers])]);
     emu.control.createGroup({ name: 'memory', id: groupId });
     emu.control.setFaults({ latencyMs: 20 });
-    results.push(parseMemory(n, 'lambda-like (node + bundle)', await runChild(process.execPath, ['-e', lambdaLike], env, REPO_ROOT)));
+    const lambdaEnv = { ...env, AWS_ENDPOINT_URL_CLOUDFORMATION: planeUrl, AWS_ENDPOINT_URL_SFN: planeUrl };
+    results.push(parseMemory(MAX_NUMBERS_PER_SHARD, `lambda-like (node + bundle), one binding resource of ${MAX_NUMBERS_PER_SHARD}`,
+      await runChild(process.execPath, ['-e', lambdaLike], lambdaEnv, REPO_ROOT)));
 
     const templateFile = path.join(dir, 'template.json');
     fs.writeFileSync(templateFile, JSON.stringify(stack));
     emu.control.clearCalls();
     const child = await runChild(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'memory-child.ts'), templateFile],
       { ...env, TS_NODE_PROJECT: path.join(REPO_ROOT, 'test', 'tsconfig.json') }, REPO_ROOT);
-    results.push(parseMemory(n, 'driver + bundle (ts-node)', child));
+    results.push(parseMemory(n, `driver + bundle (ts-node), the stack of ${n}`, child));
     return results;
   } finally {
+    await plane.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,8 +11,10 @@ import * as path from 'node:path';
 import { measureInit, measureMemory, measureSynthScale, REPO_ROOT, synthOne, type InitTiming } from './measure';
 import { callSummary, fmtBytes, fmtMs, fmtRatio, Report, type Cell } from './report';
 import { runScenario, type Approach, type PhaseResult, type ScenarioResult } from './scale';
+import { runStackScale, STACK_SCALE_SIZES, stackScaleLimits, type StackScaleResult } from './stack-scale';
 import { workload } from './workload';
-import { settingsFromEnvironment } from '../../lambda/index';
+import { settingsFromEnvironment } from '../../lambda/phone-numbers/settings';
+import { shardOf } from '../../src/binding-properties';
 import { startEmulator } from '../emulator';
 import { PHONE_NUMBERS_HANDLER_ASSET } from '../local-deploy';
 
@@ -22,7 +24,7 @@ const SIZES = [10, 100, 1_000, 5_000];
 /** Under 5 TPS, sizes whose estimated run (calls / TPS) exceeds this are skipped to keep the bench short. */
 const TPS_BUDGET_S = 120;
 const SIDE_BY_SIDE = [100, 1_000];
-const INIT_RUNS = 9;
+const INIT_RUNS = 11;
 const TARGETS = { latencyRatioAt1000: 1.5, tpsRatio: 1.2, bundleBytes: 400 * 1024, initShare: 0.25, dataBytes: 4096 };
 const PEER_PACKAGE = 'cdk-amazon-chime-resources';
 const PEER_BUNDLE_PATH = path.join('assets', 'resources', 'pstn', 'index.js');
@@ -52,9 +54,20 @@ function withBound(result: ScenarioResult, bound: (p: PhaseResult) => number): B
   });
 }
 
+/**
+ * An update's call budget. Each binding resource (shard) of the stack writes its own part of the change:
+ * at most ceil(added in the shard / batch) + ceil(removed in the shard / batch) writes; and reads at most
+ * one GetPhoneNumber per touched number (a shard lists the group instead only when it touches more than 50).
+ */
 function updateTarget(result: ScenarioResult, update: PhaseResult): { writes: number; reads: number; ok: boolean } {
-  const writes = Math.ceil(result.added / BATCH) + Math.ceil(result.removed / BATCH);
-  const reads = Math.ceil(result.n / 100);
+  const work = workload(result.n);
+  const perShard = (numbers: readonly string[]) => {
+    const counts = new Map<number, number>();
+    for (const n of numbers) counts.set(shardOf(n), (counts.get(shardOf(n)) ?? 0) + 1);
+    return [...counts.values()].reduce((sum, c) => sum + Math.ceil(c / BATCH), 0);
+  };
+  const writes = perShard(work.added) + perShard(work.removed);
+  const reads = work.added.length + work.removed.length;
   return { writes, reads, ok: update.writeCalls <= writes && update.readCalls <= reads };
 }
 
@@ -108,7 +121,7 @@ async function main(): Promise<void> {
     report.table(['N', 'phase', 'calls by operation', 'calls', '429s', 'wall', 'bound', 'ratio', `<=${TARGETS.latencyRatioAt1000}x @1000`, 'status', 'stale', 'missing'], latencyRows);
     results.latency = latencyJson;
 
-    report.heading(`Update call budget: at most ceil(added/${BATCH}) + ceil(removed/${BATCH}) writes and ceil(N/100) reads`);
+    report.heading(`Update call budget: per binding resource, at most ceil(added/${BATCH}) + ceil(removed/${BATCH}) writes; one read per touched number`);
     const budgetRows = latency.map((result) => {
       const update = result.phases.find((p) => p.phase === 'Update')!;
       const t = updateTarget(result, update);
@@ -152,7 +165,13 @@ async function main(): Promise<void> {
     for (const n of SIDE_BY_SIDE) {
       const byApproach = new Map<Approach, ScenarioResult>([['library', latency.find((r) => r.n === n)!]]);
       for (const approach of ['per-number', 'aws-custom-resource'] as const) {
-        byApproach.set(approach, await runScenario(emu, approach, workload(n), { name: `latency ${LATENCY_MS} ms`, faults: { latencyMs: LATENCY_MS } }));
+        try {
+          byApproach.set(approach, await runScenario(emu, approach, workload(n), { name: `latency ${LATENCY_MS} ms`, faults: { latencyMs: LATENCY_MS } }));
+        } catch (error) {
+          // One resource per number cannot hold 1,000 numbers: CloudFormation takes 500 resources per template.
+          sideRows.push([n, approach, '-', '-', '-', '-', '-', '-', '-', `cannot deploy: ${(error as Error).message.split('\n').slice(-1)[0].trim()}`]);
+          sideJson.push({ n, approach, error: (error as Error).message });
+        }
       }
       for (const [approach, result] of byApproach) {
         const [create, update, destroy] = result.phases;
@@ -169,6 +188,20 @@ async function main(): Promise<void> {
     report.note('aws-custom-resource: one Associate of the whole list on Create/Update (ForceAssociate, no diff), one Disassociate of the whole list on Delete.');
     report.note('The driver adds no CloudFormation per-resource overhead: in a real stack each per-number resource costs a Provider round trip (seconds), and a template holds at most 500 resources.');
     results.sideBySide = sideJson;
+
+    // 3b. Stack scale: binding resources (shards) at up to 20,000 numbers in one stack.
+    report.heading(`Stack scale: one stack, two groups, ${LATENCY_MS} ms latency (create, move 100 numbers from group a to b, delete)`);
+    const stackScale: StackScaleResult[] = [];
+    for (const n of STACK_SCALE_SIZES) stackScale.push(await runStackScale(emu, n, LATENCY_MS));
+    report.table(['N', 'binding resources', 'template', 'phase', 'status', 'wall', 'events', 'API calls', 'largest event', 'largest waiter input', 'largest Data', 'largest physical id', 'wrong bindings'],
+      stackScale.flatMap((r) => r.phases.map((p) => [
+        r.n, r.shards, fmtBytes(r.templateBytes), p.phase, p.status, fmtMs(p.wallMs), p.events, p.calls,
+        `${p.maxEventBytes} B`, `${p.maxWaiterInputBytes} B`, `${p.maxDataBytes} B`, `${p.maxPhysicalIdBytes} B`, p.wrong,
+      ])));
+    report.note(stackScaleLimits());
+    report.note('One resource per number cannot hold these stacks: CloudFormation takes at most 500 resources per template.');
+    report.note(`At an assumed ${TPS} requests per second for the account, the API calls above bound the wall time from below at calls / ${TPS} s.`);
+    results.stackScale = stackScale;
 
     // 4. Bundle and module initialisation.
     report.heading('Handler bundle and module initialisation (fresh node processes, median)');
@@ -220,7 +253,7 @@ async function main(): Promise<void> {
     results.synthScale = { ...scale, fiveThousand: { synthMs: bigSynthMs, templateBytes: Buffer.byteLength(JSON.stringify(bigStack.template), 'utf8'), dataBytes: bigData } };
 
     // 6. Memory.
-    report.heading('Peak memory reconciling 5,000 numbers (Create then Delete, child process, maxRSS)');
+    report.heading('Peak memory, Create then Delete (child processes, maxRSS): the largest binding resource alone, and a 5,000-number stack through the driver');
     const memory = await measureMemory(emu, '00000000-0000-4000-8000-00000000beef', 5_000);
     report.table(['mode', 'status', 'maxRSS before first event', 'peak maxRSS', 'growth'], memory.map((m) => [
       m.mode, m.status, `${(m.baselineMaxRssKb / 1024).toFixed(1)} MB`, `${(m.maxRssKb / 1024).toFixed(1)} MB`, `${((m.maxRssKb - m.baselineMaxRssKb) / 1024).toFixed(1)} MB`,

@@ -4,9 +4,10 @@
  * Chime SDK Voice emulator. Nothing here reaches AWS: the handler's SDK is pointed at the emulator on
  * 127.0.0.1 through AWS_ENDPOINT_URL_CHIME_SDK_VOICE.
  */
-import { App, CfnResource, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
 import { DriftDetectionOptions, ReconcileMode, VoiceConnectorGroupPhoneNumbers } from '../../src';
-import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
+import { BINDING_RESOURCE_TYPE, shardLogicalId, shardOf } from '../../src/binding-properties';
 import { BATCH_SIZE_CONTEXT } from '../../src/phone-numbers-provider';
 import { Binding, CallRecord, Emulator, FaultOptions, startEmulator } from '../emulator';
 import { DeployOptions, fromStack, LocalDeployDriver, OperationResult, SentEvent, StackTemplate } from '../local-deploy';
@@ -27,13 +28,11 @@ export interface Decl {
   readonly numbers: readonly string[];
   readonly forceAssociate?: boolean;
   readonly removalPolicy?: RemovalPolicy;
-  /** Ids of other declarations this one depends on (CloudFormation runs those first). */
-  readonly dependsOn?: readonly string[];
   readonly reconcile?: ReconcileMode;
   readonly exclusive?: boolean;
   readonly driftDetection?: DriftDetectionOptions;
-  /** Logical id to keep (overrideLogicalId), e.g. the one the construct had before it was renamed. */
-  readonly logicalId?: string;
+  /** Construct path under the stack, `/`-separated (the last part is the id): a refactor moves a construct under another parent. */
+  readonly parent?: string;
 }
 
 export interface SynthOptions {
@@ -43,8 +42,6 @@ export interface SynthOptions {
 
 export interface Synthesized {
   readonly template: StackTemplate;
-  /** Construct id -> CloudFormation logical id of its binding resource. */
-  readonly logicalIds: Readonly<Record<string, string>>;
 }
 
 /**
@@ -56,9 +53,19 @@ export function synth(decls: readonly Decl[], options: SynthOptions = {}): Synth
   if (options.batchSize !== undefined) context[BATCH_SIZE_CONTEXT] = options.batchSize;
   const app = new App({ context });
   const stack = new Stack(app, STACK_NAME);
-  const constructs = new Map<string, VoiceConnectorGroupPhoneNumbers>();
+  const parents = new Map<string, Construct>();
+  const parentOf = (path: string | undefined): Construct => {
+    if (!path) return stack;
+    let scope: Construct = stack;
+    for (const part of path.split('/')) {
+      const key = `${scope.node.path}/${part}`;
+      scope = parents.get(key) ?? new Construct(scope, part);
+      parents.set(key, scope);
+    }
+    return scope;
+  };
   for (const decl of decls) {
-    constructs.set(decl.id, new VoiceConnectorGroupPhoneNumbers(stack, decl.id, {
+    new VoiceConnectorGroupPhoneNumbers(parentOf(decl.parent), decl.id, {
       voiceConnectorGroupId: decl.group,
       phoneNumbers: [...decl.numbers],
       forceAssociate: decl.forceAssociate,
@@ -66,26 +73,17 @@ export function synth(decls: readonly Decl[], options: SynthOptions = {}): Synth
       reconcile: decl.reconcile,
       exclusive: decl.exclusive,
       driftDetection: decl.driftDetection,
-    }));
+    });
   }
-  for (const decl of decls) {
-    for (const dep of decl.dependsOn ?? []) constructs.get(decl.id)!.node.addDependency(constructs.get(dep)!);
-    if (decl.logicalId) {
-      // The way the README tells users to keep a renamed construct's logical id.
-      ((constructs.get(decl.id)!.node.defaultChild as CustomResource).node.defaultChild as CfnResource).overrideLogicalId(decl.logicalId);
-    }
-  }
-  const logicalIds: Record<string, string> = {};
-  for (const [id, construct] of constructs) {
-    const cfn = construct.node.findChild('Resource').node.defaultChild as CfnResource;
-    logicalIds[id] = stack.resolve(cfn.logicalId) as string;
-  }
-  return { template: fromStack(stack), logicalIds };
+  return { template: fromStack(stack) };
 }
 
-export interface Deployed extends OperationResult {
-  readonly logicalIds: Readonly<Record<string, string>>;
+/** Logical id of the binding resource that owns a number. */
+export function ownerOf(number: string): string {
+  return shardLogicalId(shardOf(number));
 }
+
+export type Deployed = OperationResult;
 
 export const POOL_SIZE = 24;
 
@@ -124,6 +122,7 @@ export class World {
   public async reset(faults?: FaultOptions): Promise<SeededAccount> {
     const { control } = this.emu;
     await this.containers.shutdown();
+    await this.driver?.close();
     this.containers = newContainers();
     control.reset();
     this.account = seedAccount(control, POOL_SIZE);
@@ -139,10 +138,9 @@ export class World {
   }
 
   public async deploy(decls: readonly Decl[], options: DeployOptions & SynthOptions = {}): Promise<Deployed> {
-    const { template, logicalIds } = synth(decls, options);
+    const { template } = synth(decls, options);
     this.emu.control.clearCalls();
-    const result = await this.driver.deploy(template, options);
-    return { ...result, logicalIds };
+    return this.driver.deploy(template, options);
   }
 
   public destroy(options: DeployOptions = {}): Promise<OperationResult> {
@@ -202,6 +200,7 @@ export class World {
 
   public async close(): Promise<void> {
     await this.containers.shutdown();
+    await this.driver?.close();
     await this.emu.close();
   }
 }
@@ -210,12 +209,11 @@ export function isWrite(operation: CallRecord['operation']): boolean {
   return operation.startsWith('Associate') || operation.startsWith('Disassociate');
 }
 
-/** `<phase> <RequestType> <construct id> <ok|FAILED>` per event, with logical ids mapped back to construct ids. */
-export function summary(result: OperationResult, logicalIds: Readonly<Record<string, string>>): string[] {
-  const byLogical = new Map(Object.entries(logicalIds).map(([id, logical]) => [logical, id]));
+/** `<phase> <RequestType> <logical id> <ok|FAILED>` per event of the binding resources. */
+export function summary(result: OperationResult): string[] {
   return result.events
-    .filter((e) => byLogical.has(e.logicalResourceId))
-    .map((e) => `${e.phase} ${e.requestType} ${byLogical.get(e.logicalResourceId)}${e.delivery > 1 ? ' (again)' : ''} ${e.ok ? 'ok' : 'FAILED'}`);
+    .filter((e) => e.resourceType === BINDING_RESOURCE_TYPE)
+    .map((e) => `${e.phase} ${e.requestType} ${e.logicalResourceId}${e.delivery > 1 ? ' (again)' : ''} ${e.ok ? 'ok' : 'FAILED'}`);
 }
 
 export function eventsFor(result: OperationResult, logicalId: string): SentEvent[] {
@@ -266,7 +264,7 @@ export async function runLifecycle(world: World, options: LifecycleOptions = {})
   world.rebaseline();
   let result = await world.deploy([
     { id: 'Line1', group: a, numbers: line1 },
-    { id: 'Line2', group: a, numbers: line2, dependsOn: ['Line1'] },
+    { id: 'Line2', group: a, numbers: line2 },
   ], deployOptions);
   ok(result, 'CREATE_COMPLETE');
   world.expectState({ [a]: [...line1, ...line2] });
@@ -277,7 +275,7 @@ export async function runLifecycle(world: World, options: LifecycleOptions = {})
   const line1b = [...line1.slice(1), x];
   result = await world.deploy([
     { id: 'Line1', group: a, numbers: line1b },
-    { id: 'Line2', group: a, numbers: line2, dependsOn: ['Line1'] },
+    { id: 'Line2', group: a, numbers: line2 },
   ], deployOptions);
   ok(result, 'UPDATE_COMPLETE');
   world.expectState({ [a]: [...line1b, ...line2] }, { released: [line1[0]] });
@@ -292,7 +290,7 @@ export async function runLifecycle(world: World, options: LifecycleOptions = {})
   const line2c = [...line2, moved];
   result = await world.deploy([
     { id: 'Line1', group: a, numbers: line1c },
-    { id: 'Line2', group: a, numbers: line2c, dependsOn: ['Line1'] },
+    { id: 'Line2', group: a, numbers: line2c },
   ], deployOptions);
   ok(result, 'UPDATE_COMPLETE');
   world.expectState({ [a]: [...line1c, ...line2c] }, { released: [line1[0]] });
@@ -302,18 +300,19 @@ export async function runLifecycle(world: World, options: LifecycleOptions = {})
   // Group change: Line2 moves to group b (its numbers are its own: no forceAssociate).
   result = await world.deploy([
     { id: 'Line1', group: a, numbers: line1c },
-    { id: 'Line2', group: b, numbers: line2c, dependsOn: ['Line1'] },
+    { id: 'Line2', group: b, numbers: line2c },
   ], deployOptions);
   ok(result, 'UPDATE_COMPLETE');
-  const line2Events = eventsFor(result, result.logicalIds.Line2);
-  expect(line2Events.map((e) => `${e.phase} ${e.requestType}`)).toEqual(
-    options.duplicateDelivery ? ['deploy Update', 'deploy Update', 'cleanup Delete', 'cleanup Delete'] : ['deploy Update', 'cleanup Delete'],
-  );
-  expect(line2Events[0].returnedPhysicalResourceId).not.toBe(line2Events[0].physicalResourceId);
-  for (const cleanup of line2Events.filter((e) => e.phase === 'cleanup')) {
+  // One change per owning shard: an Update that moves the numbers, answering a new physical id (its
+  // rollback record), whose old id then gets a Delete in the cleanup that changes nothing.
+  const owners = new Set(line2c.map(ownerOf));
+  const moveEvents = result.events.filter((e) => owners.has(e.logicalResourceId));
+  expect(moveEvents.filter((e) => e.phase === 'deploy').every((e) => e.requestType === 'Update' && e.ok)).toBe(true);
+  for (const cleanup of moveEvents.filter((e) => e.phase === 'cleanup')) {
     expect(cleanup.ok).toBe(true);
-    expect(cleanup.data).toMatchObject({ DisassociatedCount: 0 });
+    expect(cleanup.data).toEqual({});
   }
+  expect([...world.writtenNumbers()].sort()).toEqual([...line2c].sort());
   const stable = { [a]: line1c, [b]: line2c };
   world.expectState(stable, { released: [line1[0]] });
   noForeignUnbinds();
@@ -323,7 +322,7 @@ export async function runLifecycle(world: World, options: LifecycleOptions = {})
   // on a number bound to someone else's group; the rollback puts Line1 back exactly.
   result = await world.deploy([
     { id: 'Line1', group: a, numbers: [...line1c.slice(1), y] },
-    { id: 'Line2', group: b, numbers: [...line2c, onOtherGroup, z], dependsOn: ['Line1'] },
+    { id: 'Line2', group: b, numbers: [...line2c, onOtherGroup, z] },
   ], deployOptions);
   expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
   expect(result.failure).toContain(onOtherGroup);
@@ -335,8 +334,8 @@ export async function runLifecycle(world: World, options: LifecycleOptions = {})
   // Failed Create of a new construct in an existing stack: what it bound is unbound again.
   result = await world.deploy([
     { id: 'Line1', group: a, numbers: line1c },
-    { id: 'Line2', group: b, numbers: line2c, dependsOn: ['Line1'] },
-    { id: 'Line3', group: a, numbers: [z, notInInventory], dependsOn: ['Line2'] },
+    { id: 'Line2', group: b, numbers: line2c },
+    { id: 'Line3', group: a, numbers: [z, notInInventory] },
   ], deployOptions);
   expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
   expect(result.failure).toContain(`${notInInventory}: NotFound`);

@@ -33,12 +33,12 @@ function synth(declared: Declared) {
   const stack = new Stack(app, STACK_NAME);
   const group = new VoiceConnectorGroup(stack, 'Group', { name: declared.name, voiceConnectors: [...declared.voiceConnectors] });
   const logicalIds: Record<string, string> = { Group: stack.getLogicalId(group.node.findChild('Resource').node.defaultChild as any) };
-  for (const set of declared.numbers) {
-    const numbers = group.addPhoneNumbers(set.id, [...set.numbers], { removalPolicy: set.removalPolicy });
-    logicalIds[set.id] = stack.getLogicalId(numbers.node.findChild('Resource').node.defaultChild as any);
-  }
+  for (const set of declared.numbers) group.addPhoneNumbers(set.id, [...set.numbers], { removalPolicy: set.removalPolicy });
   return { template: fromStack(stack), logicalIds };
 }
+
+/** The binding resources' events of a result. */
+const bindingEvents = (result: OperationResult) => result.events.filter((e) => e.resourceType === BINDING_RESOURCE_TYPE);
 
 const num = (i: number) => `+1206555${String(100 + i).padStart(4, '0')}`;
 
@@ -68,7 +68,26 @@ beforeEach(() => {
     env: emulatorEnv(emu),
   });
 });
-afterEach(async () => containers.shutdown());
+afterEach(async () => {
+  await containers.shutdown();
+  await driver.close();
+});
+
+test('a group the same event created before (a retried call, a repeated event) is found by its name, not created twice', async () => {
+  const { template } = synth({ name: 'support', voiceConnectors: [], numbers: [] });
+  const result = await driver.deploy(template, { duplicateDelivery: true });
+  ok(result, 'CREATE_COMPLETE');
+  expect(ourGroups()).toHaveLength(1);
+  expect(emu.control.getCalls({ operation: 'CreateVoiceConnectorGroup' })).toHaveLength(1);
+});
+
+test('a group of the same name made long ago is someone else\'s: Create fails, naming it, and creates nothing', async () => {
+  const old = emu.control.createGroup({ name: 'support', createdAt: new Date(Date.now() - 2 * 3600_000) }).VoiceConnectorGroupId;
+  const result = await driver.deploy(synth({ name: 'support', voiceConnectors: [], numbers: [] }).template);
+  expect(result.status).toBe('ROLLBACK_COMPLETE');
+  expect(result.failure).toContain(`A voice connector group named "support" already exists (${old}`);
+  expect(ourGroups().map((g) => g.id)).toEqual([old]);
+});
 
 function ok(result: OperationResult, status: string): void {
   expect(result.failure).toBeUndefined();
@@ -111,7 +130,9 @@ test('create, update (rename, voice connectors, numbers added and removed) and d
   expect(ourGroups()).toEqual([{ id: groupId, name: 'support', items: [{ VoiceConnectorId: vc[0], Priority: 1 }] }]);
   expect(bindings(groupId)).toEqual(expected([n0, n1]));
   const created = result.events.filter((e) => e.requestType === 'Create').map((e) => e.logicalResourceId);
-  expect(created.indexOf(logicalIds.Group)).toBeLessThan(created.indexOf(logicalIds.Main));
+  for (const shard of bindingEvents(result).map((e) => e.logicalResourceId)) {
+    expect(created.indexOf(logicalIds.Group)).toBeLessThan(created.indexOf(shard));
+  }
 
   // Update: rename, new voice connectors and priorities, one number swapped, a second number set added.
   declared = {
@@ -145,14 +166,16 @@ test('create, update (rename, voice connectors, numbers added and removed) and d
   expect(operations().some((o) => o === 'UpdateVoiceConnectorGroup' || o === 'GetVoiceConnectorGroup')).toBe(false);
   expect(bindings(groupId)).toEqual(expected([n0, n1, n2]));
 
-  // Destroy: the numbers are unbound first (they depend on the group), then the group is deleted.
+  // Destroy: the numbers are unbound first (their resources depend on the group), then the group's voice
+  // connectors are removed (as the API reference asks) and the group is deleted.
   emu.control.clearCalls();
   result = await driver.destroy(STACK_NAME);
   ok(result, 'DELETE_COMPLETE');
   const deletes = result.events.filter((e) => e.requestType === 'Delete').map((e) => e.logicalResourceId);
-  expect(deletes).toEqual([logicalIds.Main, logicalIds.Group]);
+  expect(deletes[deletes.length - 1]).toBe(logicalIds.Group);
   const calls = operations();
   expect(calls.lastIndexOf('DisassociatePhoneNumbersFromVoiceConnectorGroup')).toBeLessThan(calls.indexOf('DeleteVoiceConnectorGroup'));
+  expect(calls.indexOf('UpdateVoiceConnectorGroup')).toBeLessThan(calls.indexOf('DeleteVoiceConnectorGroup'));
   expect(emu.control.getCalls({ operation: 'DeleteVoiceConnectorGroup' }).map((c) => c.status)).toEqual([204]);
   expect(ourGroups()).toEqual([]);
   expect(bindings(groupId)).toEqual(expected([]));
@@ -168,10 +191,10 @@ test('a group already deleted outside CloudFormation is tolerated on destroy, al
   emu.control.clearCalls();
   const result = await driver.destroy(STACK_NAME, { duplicateDelivery: true });
   ok(result, 'DELETE_COMPLETE');
-  expect(result.events.map((e) => `${e.logicalResourceId} ${e.requestType} ${e.ok}`)).toEqual([
-    `${logicalIds.Main} Delete true`, `${logicalIds.Main} Delete true`, `${logicalIds.Group} Delete true`, `${logicalIds.Group} Delete true`,
-  ]);
-  expect(emu.control.getCalls({ operation: 'DeleteVoiceConnectorGroup' }).map((c) => c.errorType)).toEqual(['NotFoundException', 'NotFoundException']);
+  expect(result.events.every((e) => e.ok)).toBe(true);
+  expect(result.events.filter((e) => e.logicalResourceId === logicalIds.Group).map((e) => e.requestType)).toEqual(['Delete', 'Delete']);
+  // Each delivery finds the group gone (its read answers NotFound) and succeeds.
+  expect(emu.control.getCalls({ operation: 'GetVoiceConnectorGroup' }).map((c) => c.errorType)).toEqual(['NotFoundException', 'NotFoundException']);
   expect(ourGroups()).toEqual([]);
   expect(bindings(groupId)).toEqual(expected([]));
 });
@@ -187,6 +210,7 @@ test('a number bound to the group outside the stack blocks its deletion with a m
   let result = await driver.destroy(STACK_NAME);
   expect(result.status).toBe('DELETE_FAILED');
   expect(result.failure).toContain(`${logicalIds.Group}: Voice connector group ${groupId} still has phone numbers bound to it`);
+  void logicalIds;
   expect(result.failure).toContain('disassociate-phone-numbers-from-voice-connector-group');
   // The stack's own numbers were unbound; the one bound by hand is not the stack's to take.
   expect(bindings(groupId)).toEqual(expected([byHand]));
@@ -198,7 +222,7 @@ test('a number bound to the group outside the stack blocks its deletion with a m
   expect(ourGroups()).toEqual([]);
 });
 
-test('a retained group with retained numbers: destroy sends them no event, and the group keeps its numbers', async () => {
+test('a retained group with retained numbers: destroy sends the group no event and unbinds nothing; the group keeps its numbers', async () => {
   const app = new App();
   const stack = new Stack(app, STACK_NAME);
   const group = new VoiceConnectorGroup(stack, 'Group', { name: 'production', removalPolicy: RemovalPolicy.RETAIN });
@@ -210,7 +234,9 @@ test('a retained group with retained numbers: destroy sends them no event, and t
   emu.control.clearCalls();
   const result = await driver.destroy(STACK_NAME);
   ok(result, 'DELETE_COMPLETE');
-  expect(result.events.filter((e) => [GROUP_RESOURCE_TYPE, BINDING_RESOURCE_TYPE].includes(e.resourceType))).toEqual([]);
+  expect(result.events.filter((e) => e.resourceType === GROUP_RESOURCE_TYPE)).toEqual([]);
+  // The binding resources are deleted, and leave their retained numbers bound.
+  expect(operations().filter((o) => o.startsWith('Associate') || o.startsWith('Disassociate'))).toEqual([]);
   expect(ourGroups().map((g) => g.id)).toEqual([groupId]);
   expect(bindings(groupId)).toEqual(expected(pool.slice(0, 2)));
 });

@@ -50,14 +50,20 @@ export class EmulatorControl {
     return this.inventory.createVoiceConnector({ name: input.name ?? 'emulated-voice-connector', id: input.id });
   }
 
-  public createGroup(input: { name: string; id?: string; voiceConnectorIds?: readonly string[] }): VoiceConnectorGroupView {
+  /** Creates a group out of band; `createdAt` back-dates it (a group made long before the stack). */
+  public createGroup(input: { name: string; id?: string; voiceConnectorIds?: readonly string[]; createdAt?: Date }): VoiceConnectorGroupView {
     const items = (input.voiceConnectorIds ?? []).map((VoiceConnectorId, i) => ({ VoiceConnectorId, Priority: i + 1 }));
-    return this.inventory.createGroup({ name: input.name, id: input.id, items });
+    return this.inventory.createGroup({ name: input.name, id: input.id, items, createdAt: input.createdAt });
   }
 
   /** Removes a group out of band (unbinding its numbers), e.g. to simulate "the group is gone". */
   public deleteGroup(id: string): void {
     this.inventory.removeGroup(id);
+  }
+
+  /** Takes a number out of the account's inventory out of band (released, or ported away). */
+  public removeNumber(number: string): void {
+    this.inventory.removeNumber(number);
   }
 
   /** Binds a number directly, with no API rules applied (a human in the console). */

@@ -54,6 +54,16 @@ export interface FaultConfig {
    * document which kind its tokens are; a client must be correct with either.
    */
   readonly offsetPaging: boolean;
+  /**
+   * DeleteVoiceConnectorGroup is refused (ConflictException) while the group still lists voice connectors:
+   * the API reference asks for its VoiceConnectorItems to be removed first. On by default.
+   */
+  readonly strictGroupDelete: boolean;
+  /**
+   * Fraction (0..1) of per-number errors answered without their PhoneNumberId: every field of a
+   * PhoneNumberError is optional in the service's model, so a client must not assume it names its number.
+   */
+  readonly unnamedErrorRate: number;
   /** Errors forced on specific operations; key '*' matches every operation. */
   readonly forcedErrors: Readonly<Partial<Record<OperationName | '*', ForcedError>>>;
 }
@@ -72,6 +82,8 @@ const NO_FAULTS: FaultConfig = {
   strictReassociate: false,
   strictDisassociate: false,
   offsetPaging: false,
+  strictGroupDelete: true,
+  unnamedErrorRate: 0,
   forcedErrors: {},
 };
 
@@ -178,6 +190,11 @@ export class FaultInjector {
     };
   }
 
+  /** Whether this per-number error loses its PhoneNumberId (drawn from the same seeded stream as throttling). */
+  public unnamed(): boolean {
+    return this.config.unnamedErrorRate > 0 && this.throttleDraws() < this.config.unnamedErrorRate;
+  }
+
   private takeForcedError(operation: OperationName): ApiError | undefined {
     const key = this.config.forcedErrors[operation] ? operation : this.config.forcedErrors['*'] ? '*' : undefined;
     if (key === undefined) return undefined;
@@ -205,6 +222,8 @@ function validate(config: FaultConfig): void {
   };
   fraction('perNumberThrottleRate', config.perNumberThrottleRate);
   fraction('serverErrorRate', config.serverErrorRate);
+  fraction('unnamedErrorRate', config.unnamedErrorRate);
+  if (typeof config.strictGroupDelete !== 'boolean') throw new Error('strictGroupDelete must be a boolean');
   positiveInteger('tpsLimit', config.tpsLimit);
   positiveInteger('maxListLength', config.maxListLength);
   if (typeof config.latencyMs !== 'number' || !(config.latencyMs >= 0)) throw new Error(`latencyMs must be a number >= 0; got ${config.latencyMs}`);

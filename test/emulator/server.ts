@@ -118,6 +118,10 @@ export class EmulatorServer {
       if (fault) throw fault;
       const result = route.run({ label, query: url.searchParams, body });
       const perNumberErrors = Array.isArray(result.body?.PhoneNumberErrors) ? result.body.PhoneNumberErrors.length : 0;
+      if (perNumberErrors > 0) {
+        result.body!.PhoneNumberErrors = (result.body!.PhoneNumberErrors as Array<Record<string, unknown>>)
+          .map(({ PhoneNumberId, ...rest }) => (this.parts.faults.unnamed() ? rest : { PhoneNumberId, ...rest }));
+      }
       this.answer(res, { status: result.status, body: result.body }, { ...call, ...requestNumbers(body), perNumberErrors });
     } catch (err) {
       const apiError = err instanceof ApiError ? err : new ApiError('ServiceFailureException', `Emulator failure: ${String(err)}`);
@@ -277,7 +281,7 @@ function apiRoutes(inventory: Inventory, faults: FaultInjector): ApiRoute[] {
       method: 'DELETE',
       path: GROUP,
       run: ({ label }) => {
-        inventory.deleteGroup(label);
+        inventory.deleteGroup(label, faults.current.strictGroupDelete);
         return { status: 204 };
       },
     },

@@ -255,6 +255,14 @@ export class Inventory {
     this.groups.delete(id);
   }
 
+  /** Takes a number out of the inventory (released or ported away), unbinding it first. */
+  public removeNumber(e164: string): void {
+    const record = this.numbers.get(e164);
+    if (!record) throw new Error(`${e164} is not in the inventory`);
+    if (record.association) this.setAssociation(record, null);
+    this.numbers.delete(e164);
+  }
+
   public snapshot(): { numbers: PhoneNumberView[]; voiceConnectors: VoiceConnectorView[]; groups: VoiceConnectorGroupView[] } {
     return {
       numbers: this.sortedNumbers().map((r) => this.phoneNumberView(r)),
@@ -286,12 +294,14 @@ export class Inventory {
 
   // ---- voice connector groups ----
 
-  public createGroup(input: { name: string; id?: string; items?: unknown; callDistributionType?: string }): VoiceConnectorGroupView {
+  public createGroup(
+    input: { name: string; id?: string; items?: unknown; callDistributionType?: string; createdAt?: Date },
+  ): VoiceConnectorGroupView {
     requireName(input.name);
     const items = this.parseItems(input.items ?? []);
     const id = input.id ?? `00000000-0000-4000-8000-${this.nextId().padStart(12, '0')}`;
     if (this.groups.has(id)) throw new ApiError('ConflictException', `Voice connector group ${id} already exists`);
-    const at = this.now();
+    const at = input.createdAt ?? this.now();
     const record: GroupRecord = { id, name: input.name, items, callDistributionType: input.callDistributionType, createdAt: at, updatedAt: at };
     this.groups.set(id, record);
     return this.groupView(record);
@@ -312,9 +322,15 @@ export class Inventory {
     return this.groupView(record);
   }
 
-  /** API deletion: refused while any number is still associated with the group, as the service does. */
-  public deleteGroup(id: string): void {
-    this.requireGroup(id);
+  /**
+   * API deletion: refused while any number is still associated with the group, as the service does, and
+   * (`strict`, as the API reference asks) while the group still lists voice connectors.
+   */
+  public deleteGroup(id: string, strict = true): void {
+    const record = this.requireGroup(id);
+    if (strict && record.items.length > 0) {
+      throw new ApiError('ConflictException', `Voice connector group ${id} still lists ${record.items.length} voice connector(s); remove its VoiceConnectorItems first`);
+    }
     const bound = this.numbersBoundTo('VoiceConnectorGroupId', id);
     if (bound.length > 0) {
       throw new ApiError('ConflictException', `Voice connector group ${id} still has ${bound.length} phone number(s) associated; disassociate them first`);

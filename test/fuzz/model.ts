@@ -2,21 +2,26 @@
  * Lifecycle fuzzing model, shared by the jest property (lifecycle.test.ts), the regression tests and the
  * soak runner (soak.ts).
  *
- * A sequence is a list of abstract steps (deploy a stack of 1..3 constructs over 2 groups, or destroy
- * it), each with its own delivery order, duplicate delivery and emulator faults. Steps are interpreted
- * against a reference model of the account (the expected binding of every number in the inventory), so
- * the same abstract step means something sensible whatever came before it, and shrinking stays valid.
+ * A sequence is a list of abstract steps (deploy a stack of 1..3 constructs over 2 groups, or destroy it),
+ * each with its own delivery order, duplicate delivery, emulator faults, and how CloudFormation treats
+ * what is in flight when something fails (waits for it, or cancels it) and a replaced id on rollback.
+ * Each deploy also refactors the stack code at random: constructs are renamed, moved under another
+ * parent, merged, split or deleted while their numbers move on, and a group is named literally or through
+ * a token. None of that may change a binding: the reference model knows only numbers, groups and the
+ * per-number options, so every refactor is checked to be invisible.
  *
  * After every step, on the emulator's state:
- * - a step that succeeds leaves every declared number bound to its group, every number the stack let go
- *   of unbound (unless its construct was RETAINed), and every other number exactly as it was;
- * - a step that fails (a bad number, or faults the retries could not absorb) leaves every number exactly
- *   as it was before the step, and the stack rolled back (never *_ROLLBACK_FAILED);
+ * - a deploy that succeeds leaves every declared number bound to its group, every number the stack let go
+ *   of unbound (unless it was declared RETAIN), and every other number exactly as it was;
+ * - a deploy that fails (a bad number, or faults the retries could not absorb) leaves every number exactly
+ *   as it was before the step, numbers it adopted or took included, and the stack rolled back (never
+ *   *_ROLLBACK_FAILED);
  * - no number is bound to two targets (the group view and the per-number view agree);
- * - every failed event's message names each number that made it fail, with its error code.
+ * - every failed event's message names each number of its shard that made it fail, with its error code.
  */
 import fc from 'fast-check';
-import { CONSTRUCT_IDS, ConstructId, Decl, Decls, GROUP_NAMES, POOL_SIZE, synth, World } from './world';
+import { CONSTRUCTS, Decl, Decls, GROUP_NAMES, POOL_SIZE, World } from './world';
+import { shardLogicalId, shardOf } from '../../src/binding-properties';
 import type { Binding, FaultOptions } from '../emulator';
 import type { OperationResult, Order } from '../local-deploy';
 
@@ -32,18 +37,24 @@ export interface StepFaults {
   readonly maxListLength?: number;
   readonly strictReassociate?: boolean;
   readonly strictDisassociate?: boolean;
+  readonly unnamedErrorRate?: number;
 }
 
 export interface DeliveryOptions {
   readonly order: Order;
   readonly duplicate: boolean;
   readonly faults: StepFaults | null;
+  /** CloudFormation cancels what is still in flight when a resource fails (only with parallel order). */
+  readonly cancel: boolean;
+  /** How a rollback treats an Update that answered a new physical id (AWS does not document it). */
+  readonly replaced: 'update' | 'delete' | 'both';
 }
 
 /**
- * `owners[i]` is the construct (1..3) that declares declarable number i, or 0 for none; construct k
- * binds group `groups[k-1]` (0 = a, 1 = b). A construct with no number is not in the stack; a deploy
- * with no construct at all is a destroy.
+ * `owners[i]` is the construct (1..3) that declares declarable number i, or 0 for none. Construct k binds
+ * group `groups[k-1]` (0 = a, 1 = b), is named `names[k-1]` (an index into CONSTRUCT_NAMES: renames and
+ * moves between parents), and names its group through a token when `tokens[k-1]`. A construct with no
+ * number is not in the stack; a deploy with no construct at all is a destroy.
  */
 export interface DeployStep extends DeliveryOptions {
   readonly kind: 'deploy';
@@ -51,6 +62,8 @@ export interface DeployStep extends DeliveryOptions {
   readonly groups: readonly number[];
   readonly force: readonly boolean[];
   readonly retain: readonly boolean[];
+  readonly names?: readonly number[];
+  readonly tokens?: readonly boolean[];
 }
 
 export interface DestroyStep extends DeliveryOptions {
@@ -58,6 +71,12 @@ export interface DestroyStep extends DeliveryOptions {
 }
 
 export type Step = DeployStep | DestroyStep;
+
+/** Construct ids and parents a step may use: the same numbers under another name are a refactor. */
+export const CONSTRUCT_NAMES: ReadonlyArray<{ readonly id: string; readonly parent: string }> = [
+  { id: 'C1', parent: '' }, { id: 'C2', parent: '' }, { id: 'C3', parent: '' },
+  { id: 'Support', parent: '' }, { id: 'C1', parent: 'Team' }, { id: 'Sales', parent: 'Team' },
+];
 
 /** Declarable numbers: the pool, then the specials (which make a step fail unless forced, or always). */
 export const SPECIALS = ['onOtherGroup', 'onVoiceConnector', 'wrongProduct', 'notInInventory'] as const;
@@ -72,6 +91,7 @@ export function faultsArbitrary(): fc.Arbitrary<StepFaults> {
     maxListLength: fc.integer({ min: 1, max: 3 }),
     strictReassociate: fc.constant(true),
     strictDisassociate: fc.constant(true),
+    unnamedErrorRate: fc.constantFrom(0.2, 0.5),
   }, { requiredKeys: [] }).filter((f) => Object.keys(f).length > 0);
 }
 
@@ -80,6 +100,8 @@ function deliveryArbitrary(faultWeight: number): fc.Arbitrary<DeliveryOptions> {
     order: fc.constantFrom<Order>('topological', 'reverse', 'parallel'),
     duplicate: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     faults: fc.oneof({ weight: 10 - faultWeight, arbitrary: fc.constant(null) }, { weight: faultWeight, arbitrary: faultsArbitrary() }),
+    cancel: fc.boolean(),
+    replaced: fc.constantFrom<DeliveryOptions['replaced']>('update', 'delete', 'both'),
   });
 }
 
@@ -91,18 +113,19 @@ export interface SequenceArbitraryOptions {
 
 export function stepArbitrary(options: SequenceArbitraryOptions = {}): fc.Arbitrary<Step> {
   const delivery = deliveryArbitrary(options.faultWeight ?? 3);
-  const owner = fc.integer({ min: 0, max: CONSTRUCT_IDS.length });
-  const special = fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: CONSTRUCT_IDS.length }) });
-  const perConstruct = <T>(arb: fc.Arbitrary<T>) => fc.array(arb, { minLength: CONSTRUCT_IDS.length, maxLength: CONSTRUCT_IDS.length });
+  const owner = fc.integer({ min: 0, max: CONSTRUCTS });
+  const special = fc.oneof({ weight: 10, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: CONSTRUCTS }) });
+  const perConstruct = <T>(arb: fc.Arbitrary<T>) => fc.array(arb, { minLength: CONSTRUCTS, maxLength: CONSTRUCTS });
   const deploy = fc.record({
     owners: fc.tuple(
       fc.array(owner, { minLength: POOL_SIZE, maxLength: POOL_SIZE }),
       fc.array(special, { minLength: SPECIALS.length, maxLength: SPECIALS.length }),
-    )
-      .map(([pool, specials]) => [...pool, ...specials]),
+    ).map(([pool, specials]) => [...pool, ...specials]),
     groups: perConstruct(fc.integer({ min: 0, max: GROUP_NAMES.length - 1 })),
     force: perConstruct(fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) })),
     retain: perConstruct(fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) })),
+    names: fc.shuffledSubarray([...CONSTRUCT_NAMES.keys()], { minLength: CONSTRUCTS, maxLength: CONSTRUCTS }),
+    tokens: perConstruct(fc.boolean()),
   });
   return fc.oneof(
     { weight: 6, arbitrary: fc.tuple(deploy, delivery).map(([d, o]): Step => ({ kind: 'deploy', ...d, ...o })) },
@@ -115,140 +138,48 @@ export function sequenceArbitrary(options: SequenceArbitraryOptions = {}): fc.Ar
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Reference model
+// Reference model: numbers, their groups and their per-number options; never construct names.
+
+/** What the deployed stack declares for a number. */
+export interface Declared {
+  readonly group: string;
+  readonly force: boolean;
+  readonly retain: boolean;
+}
 
 export interface ModelState {
   /** Expected binding of every number in the inventory. */
   readonly bindings: Readonly<Record<string, Binding | null>>;
-  /** Declarations of the deployed stack; null when there is none (never created, rolled back, destroyed). */
-  readonly stack: Decls | null;
+  /** What the deployed stack declares; null when there is none (never created, rolled back, destroyed). */
+  readonly stack: ReadonlyMap<string, Declared> | null;
 }
 
 export interface Expectation {
-  /** `ok`: must succeed; `fail`: must fail; `either`: depends on the order CloudFormation runs resources in. */
-  readonly outcome: 'ok' | 'fail' | 'either';
-  /** Construct id -> numbers that must make its event fail, with the code the message must give. */
-  readonly mustName: ReadonlyMap<ConstructId, ReadonlyArray<{ number: string; code: string }>>;
+  readonly outcome: 'ok' | 'fail';
+  /** Numbers that must make the deploy fail, with the code their shard's message must give. */
+  readonly mustName: ReadonlyArray<{ readonly number: string; readonly code: string }>;
   readonly ifSuccess: ModelState;
 }
 
-/** Options that change what the generator is allowed to produce (to keep known issues out of CI). */
-export interface ModelOptions {
-  /**
-   * Drop numbers that move, in one deploy, out of a construct that is deleted (RemovalPolicy DESTROY)
-   * into another construct on the same group: a documented limitation (README, Limits).
-   */
-  readonly avoidDocumentedLimitation?: boolean;
-  /** Known handler issues to keep out of generated sequences (see KNOWN_ISSUES in regressions.test.ts). */
-  readonly avoid?: ReadonlySet<KnownIssue>;
-}
-
-/**
- * - `moveOffReplacedConstruct`: a number moves out of a construct whose group changes in the same
- *   deploy into a sibling that stays on the old group.
- * - `moveWithGroupChangeRolledBack`: in a deploy that fails, a number moves out of a construct whose group
- *   changes into a sibling on its new group. The construct unbinds it, the sibling binds it, and the
- *   construct's rollback Update finds it on the new group, held by the sibling, not its own
- *   (UPDATE_ROLLBACK_FAILED). Found by the soak run with seed 777.
- * - `adoptedThenRolledBack`: a deploy that fails after another construct of it adopted a number that
- *   was already bound to its group (left there by a RETAINed construct), so the rollback unbinds it.
- * - `forceTakenThenRolledBack`: a deploy that fails after a forceAssociate construct of it took a number
- *   from another group or voice connector: the rollback unbinds it instead of handing it back.
- * - `crossGroupMoveInFailingDeploy`: in a deploy that fails, a number moves from one construct to a
- *   sibling on another group; the handler frees it while its own update is still failing, the sibling
- *   binds it, and neither the undo nor the rollback can get it back (UPDATE_ROLLBACK_FAILED).
- * - `throttledClientGivesUp`: under a request-rate limit (429 ThrottledClientException, tpsLimit 6..15)
- *   the client's retries are spent within one second, so an update, its undo and the rollback fail
- *   (UPDATE_ROLLBACK_FAILED). While known, generated faults carry no tpsLimit.
- */
-export type KnownIssue =
-  | 'crossGroupMoveInFailingDeploy' | 'moveOffReplacedConstruct' | 'moveWithGroupChangeRolledBack'
-  | 'adoptedThenRolledBack' | 'forceTakenThenRolledBack' | 'throttledClientGivesUp';
-
-export const DEFAULT_MODEL_OPTIONS: ModelOptions = { avoidDocumentedLimitation: true };
-
-/** Turns an abstract deploy step into the declarations it means, given the deployed stack. */
-export function declsFor(step: DeployStep, state: ModelState, world: World, options: ModelOptions): Decls {
+/** Turns an abstract deploy step into the constructs it means. */
+export function declsFor(step: DeployStep, world: World): Decls {
   const declarable = declarableNumbers(world);
-  const decls: Partial<Record<ConstructId, { group: string; numbers: string[]; forceAssociate: boolean; retain: boolean }>> = {};
-  CONSTRUCT_IDS.forEach((id, k) => {
+  const decls: Decl[] = [];
+  for (let k = 0; k < CONSTRUCTS; k++) {
     const numbers = declarable.filter((_, i) => step.owners[i] === k + 1).sort();
-    if (numbers.length === 0) return;
-    decls[id] = {
+    if (numbers.length === 0) continue;
+    const name = CONSTRUCT_NAMES[step.names?.[k] ?? k];
+    decls.push({
+      id: name.id,
+      parent: name.parent,
       group: world.account.groups[GROUP_NAMES[step.groups[k]]],
+      viaToken: step.tokens?.[k] ?? false,
       numbers,
       forceAssociate: step.force[k],
       retain: step.retain[k],
-    };
-  });
-  const old = state.stack ?? {};
-  const drop = (id: ConstructId, n: string) => {
-    decls[id]!.numbers = decls[id]!.numbers.filter((m) => m !== n);
-    if (decls[id]!.numbers.length === 0) delete decls[id];
-  };
-  // Dropping a number can empty (and so delete) a construct, which can bring another move under a rule,
-  // or change the expected outcome: repeat until nothing changes.
-  for (let changed = true; changed;) {
-    const before = JSON.stringify(decls);
-    for (const id of CONSTRUCT_IDS) {
-      for (const n of [...(decls[id]?.numbers ?? [])]) {
-        const holder = holderOf(old, n);
-        if (!holder || holder.id === id) continue;
-        const oldDecl = holder.decl;
-        const sameGroup = oldDecl.group === decls[id]!.group;
-        const documented = options.avoidDocumentedLimitation && sameGroup && !decls[holder.id] && !oldDecl.retain;
-        const replaced = options.avoid?.has('moveOffReplacedConstruct') && sameGroup && decls[holder.id] && decls[holder.id]!.group !== oldDecl.group;
-        if (documented || replaced) drop(id, n);
-      }
-    }
-    if (options.avoid?.has('crossGroupMoveInFailingDeploy') && (expectDeploy(state, decls as Decls, world).outcome !== 'ok' || step.faults)) {
-      for (const id of CONSTRUCT_IDS) {
-        for (const n of [...(decls[id]?.numbers ?? [])]) {
-          const holder = holderOf(old, n);
-          if (holder && holder.id !== id && decls[holder.id] && holder.decl.group !== decls[id]!.group) drop(id, n);
-        }
-      }
-    }
-    if (options.avoid?.has('moveWithGroupChangeRolledBack') && (expectDeploy(state, decls as Decls, world).outcome !== 'ok' || step.faults)) {
-      for (const id of CONSTRUCT_IDS) {
-        for (const n of [...(decls[id]?.numbers ?? [])]) {
-          const holder = holderOf(old, n);
-          const moved = holder && holder.id !== id ? decls[holder.id] : undefined;
-          if (moved && moved.group !== holder!.decl.group && moved.group === decls[id]!.group) drop(id, n);
-        }
-      }
-    }
-    if (options.avoid?.has('forceTakenThenRolledBack') && (expectDeploy(state, decls as Decls, world).outcome !== 'ok' || step.faults)) {
-      // Keep numbers a forceAssociate construct would take from elsewhere out of deploys that fail or may fail.
-      for (const id of CONSTRUCT_IDS) {
-        const d = decls[id];
-        if (!d?.forceAssociate) continue;
-        const o = old[id];
-        for (const n of [...d.numbers]) {
-          const cur = state.bindings[n];
-          const elsewhere = cur && !(cur.name === 'VoiceConnectorGroupId' && (cur.value === d.group || (o && o.group === cur.value && o.numbers.includes(n))));
-          if (elsewhere) drop(id, n);
-        }
-      }
-    }
-    if (options.avoid?.has('adoptedThenRolledBack')) {
-      // Keep adopted numbers (already bound to the group, but not by the construct that now declares them)
-      // out of deploys that fail or may fail.
-      const draft = decls as Decls;
-      if (expectDeploy(state, draft, world).outcome !== 'ok' || step.faults) {
-        for (const id of CONSTRUCT_IDS) {
-          for (const n of [...(decls[id]?.numbers ?? [])]) {
-            const cur = state.bindings[n];
-            const isAdopted = cur?.name === 'VoiceConnectorGroupId' && cur.value === decls[id]!.group && holderOf(old, n)?.id !== id
-              && world.account.pool.includes(n);
-            if (isAdopted) drop(id, n);
-          }
-        }
-      }
-    }
-    changed = JSON.stringify(decls) !== before;
+    });
   }
-  return decls as Decls;
+  return decls;
 }
 
 export function declarableNumbers(world: World): string[] {
@@ -256,12 +187,9 @@ export function declarableNumbers(world: World): string[] {
   return [...pool, onOtherGroup, onVoiceConnector, wrongProduct, notInInventory];
 }
 
-function holderOf(decls: Decls, n: string): { id: ConstructId; decl: Decl } | undefined {
-  for (const id of CONSTRUCT_IDS) {
-    const decl = decls[id];
-    if (decl?.numbers.includes(n)) return { id, decl };
-  }
-  return undefined;
+/** Number -> what the constructs declare for it. */
+export function declaredBy(decls: Decls): Map<string, Declared> {
+  return new Map(decls.flatMap((d) => d.numbers.map((n) => [n, { group: d.group, force: d.forceAssociate, retain: d.retain }] as const)));
 }
 
 const groupBinding = (group: string): Binding => ({ name: 'VoiceConnectorGroupId', value: group });
@@ -269,69 +197,41 @@ const groupBinding = (group: string): Binding => ({ name: 'VoiceConnectorGroupId
 /** What the deploy of `next` over `state` must do. */
 export function expectDeploy(state: ModelState, next: Decls, world: World): Expectation {
   const { notInInventory, wrongProduct } = world.account;
-  const old = state.stack ?? {};
-  let definite = false;
-  let orderDependent = false;
-  const mustName = new Map<ConstructId, Array<{ number: string; code: string }>>();
-  for (const id of CONSTRUCT_IDS) {
-    const d = next[id];
-    if (!d) continue;
-    const o = old[id];
-    const toBind = !o || o.group !== d.group ? d.numbers : d.numbers.filter((n) => !o.numbers.includes(n));
-    const bad: Array<{ number: string; code: string }> = [];
-    for (const n of toBind) {
-      if (n === notInInventory) {
-        bad.push({ number: n, code: 'NotFound' });
-        continue;
-      }
-      if (n === wrongProduct) {
-        bad.push({ number: n, code: 'BadRequest' });
-        continue;
-      }
-      const cur = state.bindings[n];
-      if (!cur || (cur.name === 'VoiceConnectorGroupId' && cur.value === d.group) || d.forceAssociate) continue;
-      // Its own number, moving with the construct to its new group.
-      if (o && o.group !== d.group && o.numbers.includes(n) && cur.name === 'VoiceConnectorGroupId' && cur.value === o.group) continue;
-      const holder = holderOf(old, n);
-      if (holder && next[holder.id]) {
-        // Released by a sibling in the same deploy: fine if the sibling runs first.
-        orderDependent = true;
-        continue;
-      }
-      bad.push({ number: n, code: 'PhoneNumberAssociationsExist' });
+  const old = state.stack ?? new Map<string, Declared>();
+  const now = declaredBy(next);
+  const mustName: Array<{ number: string; code: string }> = [];
+  for (const [n, want] of now) {
+    const had = old.get(n);
+    if (had && had.group === want.group) continue;
+    if (n === notInInventory) {
+      mustName.push({ number: n, code: 'NotFound' });
+      continue;
     }
-    if (bad.length > 0) {
-      definite = true;
-      mustName.set(id, bad);
+    if (n === wrongProduct) {
+      mustName.push({ number: n, code: 'BadRequest' });
+      continue;
     }
+    const cur = state.bindings[n];
+    if (!cur || want.force) continue;
+    if (cur.name === 'VoiceConnectorGroupId' && (cur.value === want.group || cur.value === had?.group)) continue;
+    mustName.push({ number: n, code: 'PhoneNumberAssociationsExist' });
   }
-
-  const declaredNow = new Map<string, string>();
-  for (const id of CONSTRUCT_IDS) next[id]?.numbers.forEach((n) => declaredNow.set(n, next[id]!.group));
   const bindings: Record<string, Binding | null> = { ...state.bindings };
-  for (const id of CONSTRUCT_IDS) {
-    const o = old[id];
-    if (!o) continue;
-    for (const n of o.numbers) {
-      if (declaredNow.has(n)) continue;
-      if (!next[id] && o.retain) continue;
-      bindings[n] = null;
-    }
+  for (const [n, had] of old) {
+    if (!now.has(n) && !had.retain) bindings[n] = null;
   }
-  for (const [n, group] of declaredNow) bindings[n] = groupBinding(group);
-  const empty = CONSTRUCT_IDS.every((id) => !next[id]);
+  for (const [n, want] of now) bindings[n] = groupBinding(want.group);
   return {
-    outcome: definite ? 'fail' : orderDependent ? 'either' : 'ok',
+    outcome: mustName.length > 0 ? 'fail' : 'ok',
     mustName,
-    ifSuccess: { bindings, stack: empty ? null : next },
+    ifSuccess: { bindings, stack: now.size === 0 ? null : now },
   };
 }
 
 export function expectDestroy(state: ModelState): ModelState {
   const bindings: Record<string, Binding | null> = { ...state.bindings };
-  for (const id of CONSTRUCT_IDS) {
-    const o = state.stack?.[id];
-    if (o && !o.retain) o.numbers.forEach((n) => (bindings[n] = null));
+  for (const [n, had] of state.stack ?? []) {
+    if (!had.retain) bindings[n] = null;
   }
   return { bindings, stack: null };
 }
@@ -352,11 +252,15 @@ export interface Stats {
   deploys: number;
   destroys: number;
   expectedFailures: number;
-  orderDependent: number;
   faultySteps: number;
   faultFailures: number;
   rollbacks: number;
   duplicateSteps: number;
+  cancelledSteps: number;
+  /** Deploys that renamed, moved, merged or split constructs, or switched a group between token and literal. */
+  refactors: number;
+  /** Failed deploys whose rollback had numbers adopted or taken to put back. */
+  exactRollbacks: number;
   faultKinds: Record<string, number>;
   events: number;
 }
@@ -368,11 +272,13 @@ export function newStats(): Stats {
     deploys: 0,
     destroys: 0,
     expectedFailures: 0,
-    orderDependent: 0,
     faultySteps: 0,
     faultFailures: 0,
     rollbacks: 0,
     duplicateSteps: 0,
+    cancelledSteps: 0,
+    refactors: 0,
+    exactRollbacks: 0,
     faultKinds: {},
     events: 0,
   };
@@ -392,11 +298,10 @@ export function labeller(world: World): (n: string) => string {
 
 export function describeDecls(decls: Decls, world: World): string {
   const label = labeller(world);
-  const parts = CONSTRUCT_IDS.filter((id) => decls[id]).map((id) => {
-    const d = decls[id]!;
+  const parts = decls.map((d) => {
     const group = Object.entries(world.account.groups).find(([, v]) => v === d.group)![0];
-    const flags = [d.forceAssociate ? 'force' : '', d.retain ? 'RETAIN' : ''].filter(Boolean).join(',');
-    return `${id}{group ${group}${flags ? `, ${flags}` : ''}: ${d.numbers.map((n) => label(n).replace(/\(.*\)/, '')).join(' ')}}`;
+    const flags = [d.viaToken ? 'token' : '', d.forceAssociate ? 'force' : '', d.retain ? 'RETAIN' : ''].filter(Boolean).join(',');
+    return `${d.parent ? `${d.parent}/` : ''}${d.id}{group ${group}${flags ? `, ${flags}` : ''}: ${d.numbers.map((n) => label(n).replace(/\(.*\)/, '')).join(' ')}}`;
   });
   return parts.length > 0 ? parts.join(' ') : '(no constructs)';
 }
@@ -429,30 +334,22 @@ export function stateDifferences(world: World, expected: ModelState['bindings'])
   return problems;
 }
 
-function withoutKey(faults: StepFaults, key: keyof StepFaults): StepFaults {
-  const { [key]: _, ...rest } = faults;
-  return rest;
-}
-
-function faultKinds(faults: StepFaults): string[] {
-  return Object.keys(faults);
-}
-
 export interface SequenceResult {
   readonly trace: readonly string[];
 }
 
-export interface RunOptions extends ModelOptions {
+export interface RunOptions {
   readonly stats?: Stats;
   /** Fault PRNG seed for this sequence (the emulator is reseeded with it). */
   readonly faultSeed?: number;
 }
 
 /** Runs one sequence from a fresh account; throws a Violation (with the whole trace) on the first broken invariant. */
-export async function runSequence(world: World, steps: readonly Step[], options: RunOptions = DEFAULT_MODEL_OPTIONS): Promise<SequenceResult> {
+export async function runSequence(world: World, steps: readonly Step[], options: RunOptions = {}): Promise<SequenceResult> {
   const stats = options.stats;
   world.reset(options.faultSeed ?? 1);
   let state: ModelState = { bindings: world.bindings(), stack: null };
+  let previous: Decls = [];
   const trace: string[] = [];
   const fail = (message: string): never => {
     throw new Violation(`${message}\n--- trace ---\n${trace.join('\n')}`);
@@ -460,34 +357,36 @@ export async function runSequence(world: World, steps: readonly Step[], options:
   if (stats) stats.sequences += 1;
 
   for (const [index, step] of steps.entries()) {
-    const decls = step.kind === 'deploy' ? declsFor(step, state, world, options) : undefined;
-    const isDestroy = !decls || CONSTRUCT_IDS.every((id) => !decls[id]);
+    const decls = step.kind === 'deploy' ? declsFor(step, world) : undefined;
+    const isDestroy = !decls || decls.length === 0;
     const expectation = isDestroy ? undefined : expectDeploy(state, decls, world);
-    const delivery = `order=${step.order}${step.duplicate ? ' duplicateDelivery' : ''}${step.faults ? ` faults=${JSON.stringify(step.faults)}` : ''}`;
+    const cancel = step.cancel && step.order === 'parallel';
+    const delivery = `order=${step.order}${cancel ? ' cancel' : ''} replaced=${step.replaced}${step.duplicate ? ' duplicateDelivery' : ''}`
+      + `${step.faults ? ` faults=${JSON.stringify(step.faults)}` : ''}`;
     trace.push(`#${index + 1} ${isDestroy ? 'destroy' : `deploy ${describeDecls(decls, world)}`} [${delivery}]`
       + (expectation ? ` -> expected ${expectation.outcome}` : ''));
     if (stats) {
       stats.steps += 1;
       if (isDestroy) stats.destroys += 1; else stats.deploys += 1;
       if (expectation?.outcome === 'fail') stats.expectedFailures += 1;
-      if (expectation?.outcome === 'either') stats.orderDependent += 1;
       if (step.duplicate) stats.duplicateSteps += 1;
-      const applied = step.faults && options.avoid?.has('throttledClientGivesUp') ? withoutKey(step.faults, 'tpsLimit') : step.faults;
-      if (applied && Object.keys(applied).length > 0) {
+      if (cancel) stats.cancelledSteps += 1;
+      if (!isDestroy && isRefactor(previous, decls)) stats.refactors += 1;
+      if (step.faults && Object.keys(step.faults).length > 0) {
         stats.faultySteps += 1;
-        for (const kind of faultKinds(applied)) stats.faultKinds[kind] = (stats.faultKinds[kind] ?? 0) + 1;
+        for (const kind of Object.keys(step.faults)) stats.faultKinds[kind] = (stats.faultKinds[kind] ?? 0) + 1;
       }
     }
 
     const { control } = world.emu;
     control.clearFaults();
-    const faults = step.faults && options.avoid?.has('throttledClientGivesUp') ? withoutKey(step.faults, 'tpsLimit') : step.faults;
-    if (faults) control.setFaults(faults as FaultOptions);
-    // A duplicate delivery of a step whose outcome depends on the order resources run in can see two
-    // different worlds (the first delivery fails, the repeat succeeds after a sibling released the number);
-    // the driver then reports the failure while the repeat's binding stands. Not a handler property.
-    const duplicateDelivery = step.duplicate && expectation?.outcome !== 'either';
-    const deployOptions = { order: step.order, duplicateDelivery };
+    if (step.faults) control.setFaults(step.faults as FaultOptions);
+    const deployOptions = {
+      order: step.order,
+      duplicateDelivery: step.duplicate,
+      inFlightOnFailure: cancel ? 'cancel' as const : 'finish' as const,
+      replacedUpdateRollback: step.replaced,
+    };
     let result: OperationResult;
     try {
       result = isDestroy ? await world.destroy(deployOptions) : await world.deploy(decls, deployOptions);
@@ -496,25 +395,28 @@ export async function runSequence(world: World, steps: readonly Step[], options:
     }
     if (stats) stats.events += result.events.length;
     trace.push(`   => ${result.status}${result.failure ? `: ${result.failure.split('\n').join(' | ')}` : ''}`);
-    if (result.failure !== undefined || !result.status.endsWith('COMPLETE')) trace.push(...describeEvents(result, decls ?? state.stack ?? {}, world));
+    if (result.failure !== undefined || !result.status.endsWith('COMPLETE')) trace.push(...describeEvents(result, world));
 
     if (isDestroy) {
       if (result.status !== 'DELETE_COMPLETE') fail(`destroy ended ${result.status}: ${result.failure}`);
       state = expectDestroy(state);
+      previous = [];
     } else {
       const e = expectation!;
       const failed = result.failure !== undefined;
       if (failed && stats) stats.rollbacks += 1;
       if (failed && step.faults && e.outcome !== 'fail' && stats) stats.faultFailures += 1;
-      if (!failed && e.outcome === 'fail') fail(`step #${index + 1} succeeded but must fail (${describeMustName(e, world)})`);
+      if (failed && stats && touchesOthers(state, decls, world)) stats.exactRollbacks += 1;
+      if (!failed && e.outcome === 'fail') fail(`step #${index + 1} succeeded but must fail (${e.mustName.map((m) => `${labeller(world)(m.number)} ${m.code}`).join(', ')})`);
       if (failed && e.outcome === 'ok' && !step.faults) fail(`step #${index + 1} failed without faults: ${result.failure}`);
       if (failed) {
         const rolledBack = state.stack ? 'UPDATE_ROLLBACK_COMPLETE' : 'ROLLBACK_COMPLETE';
         if (result.status !== rolledBack) fail(`step #${index + 1} failed and ended ${result.status}, expected ${rolledBack}`);
-        checkMessages(result, decls, e, step, world, fail);
-        state = keepRetainedCreates(state, decls, world);
+        checkMessages(result, e, step, world, fail);
+        // The rollback is exact: every number ends where it was before the step.
       } else {
         state = e.ifSuccess;
+        previous = decls;
       }
     }
     const problems = stateDifferences(world, state.bindings);
@@ -523,55 +425,50 @@ export async function runSequence(world: World, steps: readonly Step[], options:
   return { trace };
 }
 
-/**
- * A construct created by a deploy that then fails is deleted by the rollback, except with
- * `DeletionPolicy: Retain` (RemovalPolicy.RETAIN), which CloudFormation honours on rollback too: whatever
- * such a Create bound stays bound (to its group, and to nothing else), outside the stack from then on.
- */
-function keepRetainedCreates(state: ModelState, decls: Decls, world: World): ModelState {
-  const actual = world.bindings();
-  const bindings: Record<string, Binding | null> = { ...state.bindings };
-  for (const id of CONSTRUCT_IDS) {
-    const d = decls[id];
-    if (!d || !d.retain || state.stack?.[id]) continue;
-    for (const n of d.numbers) {
-      const now = actual[n];
-      if (now?.name === 'VoiceConnectorGroupId' && now.value === d.group) bindings[n] = now;
-    }
-  }
-  return { ...state, bindings };
+/** Whether the next declarations differ from the last ones in construct names, parents or token use, for the same numbers. */
+function isRefactor(before: Decls, after: Decls): boolean {
+  const shape = (d: Decls) => new Map(d.flatMap((x) => x.numbers.map((n) => [n, `${x.parent}/${x.id}/${x.viaToken}`] as const)));
+  const [a, b] = [shape(before), shape(after)];
+  return [...b].some(([n, where]) => a.has(n) && a.get(n) !== where);
 }
 
-/** One line per event sent: phase, request type, construct, delivery, outcome. */
-export function describeEvents(result: OperationResult, decls: Decls, world: World): string[] {
-  const byLogical = new Map(Object.entries(synth(decls).logicalIds).map(([id, logical]) => [logical, id]));
+/** Whether a deploy adopts or takes numbers: bound somewhere before the stack declares them there. */
+function touchesOthers(state: ModelState, next: Decls, world: World): boolean {
+  void world;
+  for (const [n, want] of declaredBy(next)) {
+    const had = state.stack?.get(n);
+    if (had && had.group === want.group) continue;
+    if (state.bindings[n]) return true;
+  }
+  return false;
+}
+
+/** One line per event sent: phase, request type, shard, delivery, outcome. */
+export function describeEvents(result: OperationResult, world: World): string[] {
   const label = labeller(world);
   return result.events.map((e) => {
-    const who = byLogical.get(e.logicalResourceId) ?? e.logicalResourceId;
     const what = e.ok ? `ok ${JSON.stringify(e.data ?? {})}` : `FAILED ${(e.error ?? '').split('\n').join(' | ')}`;
-    return `     ${e.phase} ${e.requestType} ${who}${e.delivery > 1 ? ' (again)' : ''}: ${what}`.replace(/\+1206555\d{4}/g, (n) => label(n));
+    return `     ${e.phase} ${e.requestType} ${e.logicalResourceId} ${String(e.physicalResourceId ?? '').slice(0, 40)}${e.delivery > 1 ? ' (again)' : ''}: ${what}`
+      .replace(/\+1206555\d{4}/g, (n) => label(n));
   });
 }
 
-function describeMustName(e: Expectation, world: World): string {
-  const label = labeller(world);
-  return [...e.mustName].map(([id, bad]) => `${id}: ${bad.map((b) => `${label(b.number)} ${b.code}`).join(', ')}`).join('; ');
-}
-
-/** Every failed event of the forward deploy names each failing number it must name, with its code. */
-function checkMessages(result: OperationResult, decls: Decls, e: Expectation, step: Step, world: World, fail: (m: string) => never): void {
-  const { logicalIds } = synth(decls);
-  const byLogical = new Map(Object.entries(logicalIds).map(([id, logical]) => [logical, id as ConstructId]));
+/**
+ * Every failed event of the forward deploy names each failing number of its shard, with its code; an
+ * event CloudFormation cancelled says so instead.
+ */
+function checkMessages(result: OperationResult, e: Expectation, step: Step, world: World, fail: (m: string) => never): void {
   for (const event of result.events) {
     if (event.ok || event.phase !== 'deploy') continue;
-    const id = byLogical.get(event.logicalResourceId);
     const message = event.error ?? '';
+    if (/cancelled: the stack is/.test(message)) continue;
     if (!step.faults) {
-      for (const { number, code } of e.mustName.get(id!) ?? []) {
-        if (!message.includes(`${number}: ${code}`)) fail(`the failure of ${id} does not name ${labeller(world)(number)} with ${code}:\n${message}`);
+      for (const { number, code } of e.mustName) {
+        if (shardLogicalId(shardOf(number)) !== event.logicalResourceId) continue;
+        if (!message.includes(`${number}: ${code}`)) fail(`the failure of ${event.logicalResourceId} does not name ${labeller(world)(number)} with ${code}:\n${message}`);
       }
     }
     // Whatever made it fail, the message lists each failing number with its error code.
-    if (!/^- \+\d+: \w+: /m.test(message)) fail(`the failure of ${id} names no phone number with an error code:\n${message}`);
+    if (!/^- \+\d+: \w+: /m.test(message)) fail(`the failure of ${event.logicalResourceId} names no phone number with an error code:\n${message}`);
   }
 }

@@ -3,7 +3,8 @@
  * sequence, the local CloudFormation deploy driver, and the REAL bundled handler (in Lambda-like child
  * processes) talking to the emulator on 127.0.0.1. Nothing here reaches AWS.
  */
-import { App, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
 import { VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { Binding, Emulator, startEmulator } from '../emulator';
@@ -13,9 +14,8 @@ import { HandlerContainers } from '../support/handler-containers';
 
 export const STACK_NAME = 'FuzzTelephony';
 
-/** Construct ids a sequence may declare (in this order in the stack). */
-export const CONSTRUCT_IDS = ['C1', 'C2', 'C3'] as const;
-export type ConstructId = typeof CONSTRUCT_IDS[number];
+/** Constructs a sequence may declare at once. */
+export const CONSTRUCTS = 3;
 
 /** The two groups the stack declares on. */
 export const GROUP_NAMES = ['a', 'b'] as const;
@@ -31,51 +31,54 @@ export interface Account extends SeededAccount {
 
 /** One `VoiceConnectorGroupPhoneNumbers` of the stack under test. */
 export interface Decl {
+  /** Construct id, and the path of its parent under the stack ('' for the stack itself). */
+  readonly id: string;
+  readonly parent: string;
   readonly group: string;
+  /** Whether the group id reaches the construct through a token (a CfnParameter) rather than literally. */
+  readonly viaToken: boolean;
   /** Sorted. */
   readonly numbers: readonly string[];
   readonly forceAssociate: boolean;
   readonly retain: boolean;
 }
 
-export type Decls = Readonly<Partial<Record<ConstructId, Decl>>>;
+export type Decls = readonly Decl[];
 
-export interface Synthesized {
-  readonly template: CfnTemplate;
-  /** Construct id -> logical id of its binding resource. */
-  readonly logicalIds: Readonly<Partial<Record<ConstructId, string>>>;
-}
-
-const synthCache = new Map<string, Synthesized>();
+const synthCache = new Map<string, CfnTemplate>();
 
 /**
- * Synthesizes a real CDK app with the declared constructs (memoised: the same declarations always
- * give the same template, and a synth costs ~20 ms).
+ * Synthesizes a real CDK app with the declared constructs (memoised: the same declarations always give
+ * the same template, and a synth costs tens of ms).
  */
-export function synth(decls: Decls): Synthesized {
-  const key = JSON.stringify(CONSTRUCT_IDS.map((id) => decls[id] ?? null));
+export function synth(decls: Decls): CfnTemplate {
+  const key = JSON.stringify(decls);
   const cached = synthCache.get(key);
   if (cached) return cached;
   const app = new App();
   const stack = new Stack(app, STACK_NAME);
-  const logicalIds: Partial<Record<ConstructId, string>> = {};
-  for (const id of CONSTRUCT_IDS) {
-    const decl = decls[id];
-    if (!decl) continue;
-    const construct = new VoiceConnectorGroupPhoneNumbers(stack, id, {
-      voiceConnectorGroupId: decl.group,
+  const parameters = new Map<string, string>();
+  const parents = new Map<string, Construct>();
+  for (const decl of decls) {
+    let groupId = decl.group;
+    if (decl.viaToken) {
+      const name = `Group${[...new Set(decls.filter((d) => d.viaToken).map((d) => d.group))].sort().indexOf(decl.group)}`;
+      if (!parameters.has(name)) parameters.set(name, new CfnParameter(stack, name, { type: 'String', default: decl.group }).valueAsString);
+      groupId = parameters.get(name)!;
+    }
+    const parent = decl.parent ? (parents.get(decl.parent) ?? new Construct(stack, decl.parent)) : stack;
+    if (decl.parent) parents.set(decl.parent, parent);
+    new VoiceConnectorGroupPhoneNumbers(parent, decl.id, {
+      voiceConnectorGroupId: groupId,
       phoneNumbers: [...decl.numbers],
       forceAssociate: decl.forceAssociate,
       removalPolicy: decl.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    const cfn = construct.node.findChild('Resource').node.defaultChild as CfnResource;
-    logicalIds[id] = stack.resolve(cfn.logicalId) as string;
   }
   const template = app.synth({ skipValidation: true }).getStackByName(STACK_NAME).template as CfnTemplate;
-  const result = { template, logicalIds };
   if (synthCache.size > 5_000) synthCache.clear();
-  synthCache.set(key, result);
-  return result;
+  synthCache.set(key, template);
+  return template;
 }
 
 export class World {
@@ -98,6 +101,7 @@ export class World {
     control.reseed(faultSeed);
     const wrongProduct = phone(104);
     this.account = { ...seedAccount(control, POOL_SIZE, [{ number: wrongProduct, productType: 'SipMediaApplicationDialIn' }]), wrongProduct };
+    void this.driver?.close();
     this.driver = new LocalDeployDriver({
       handlers: { [BINDING_RESOURCE_TYPE]: this.containers.handler },
       env: this.env,
@@ -112,7 +116,7 @@ export class World {
   }
 
   public deploy(decls: Decls, options: DeployOptions): Promise<OperationResult> {
-    return this.driver.deploy({ stackName: STACK_NAME, template: synth(decls).template }, options);
+    return this.driver.deploy({ stackName: STACK_NAME, template: synth(decls) }, options);
   }
 
   public destroy(options: DeployOptions): Promise<OperationResult> {
@@ -121,6 +125,7 @@ export class World {
 
   public async close(): Promise<void> {
     await this.containers.shutdown();
+    await this.driver?.close();
     await this.emu.close();
   }
 }

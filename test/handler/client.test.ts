@@ -1,5 +1,5 @@
-import { DeadlineRetryStrategy, OUT_OF_TIME_ERROR, WindowRateLimiter, chimeClient } from '../../lambda/client';
-import { OUT_OF_TIME } from '../../lambda/execute';
+import { OUT_OF_TIME } from '../../lambda/phone-numbers/error-codes';
+import { DeadlineRetryStrategy, OUT_OF_TIME_ERROR, WindowRateLimiter, deployTimeClient } from '../../lambda/shared/client';
 
 function strategy(overrides: { maxAttempts?: number; deadline?: number; random?: () => number; limiter?: WindowRateLimiter } = {}) {
   return new DeadlineRetryStrategy({
@@ -106,11 +106,13 @@ describe('DeadlineRetryStrategy', () => {
     expect(OUT_OF_TIME_ERROR).toBe(OUT_OF_TIME);
   });
 
-  test('the shared client uses it, one instance (one limiter for every call), with no hard-coded region or endpoint', async () => {
-    const first = await chimeClient.config.retryStrategy();
-    expect(first).toBeInstanceOf(DeadlineRetryStrategy);
-    expect(await chimeClient.config.retryStrategy()).toBe(first);
-    expect(chimeClient.config.endpoint).toBeUndefined();
+  test('every client of a container shares one limiter (concurrent calls pace themselves together), with no hard-coded region or endpoint', async () => {
+    const one = deployTimeClient(() => Date.now() + 1000);
+    const two = deployTimeClient(() => Date.now() + 1000);
+    const [a, b] = [await one.config.retryStrategy(), await two.config.retryStrategy()] as DeadlineRetryStrategy[];
+    expect(a).toBeInstanceOf(DeadlineRetryStrategy);
+    expect(a.limiter).toBe(b.limiter);
+    expect(one.config.endpoint).toBeUndefined();
   });
 });
 

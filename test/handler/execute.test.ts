@@ -1,172 +1,122 @@
-import {
-  AssociatePhoneNumbersWithVoiceConnectorGroupCommand,
-  type ChimeSDKVoiceClient,
-  DisassociatePhoneNumbersFromVoiceConnectorGroupCommand,
-  type PhoneNumberError,
-} from '@aws-sdk/client-chime-sdk-voice';
-import { numbers } from './fixtures';
-import { Executor } from '../../lambda/execute';
-import { createLogger } from '../../lambda/log';
-import type { Step } from '../../lambda/plan';
+import { FakeVoice } from './fake-voice';
+import { GROUP_A, GROUP_B, numbers, quietSettings } from './fixtures';
+import { executorFor } from '../../lambda/phone-numbers/execute';
+import type { Owner } from '../../lambda/phone-numbers/record';
 
-interface Pending {
-  readonly op: 'associate' | 'disassociate';
-  readonly groupId: string;
-  readonly numbers: string[];
-  readonly answer: (errors?: PhoneNumberError[]) => void;
-}
+const group = (id: string): Owner => ({ kind: 'group', id });
+let fake: FakeVoice;
+beforeEach(() => {
+  fake = new FakeVoice([GROUP_A, GROUP_B]);
+});
+afterEach(() => fake.restore());
 
-/** A client whose calls stay in flight until the test answers them, so overlap can be observed. */
-class GatedClient {
-  public readonly pending: Pending[] = [];
-  public readonly started: Pending[] = [];
-  public maxInFlight = 0;
+const executor = (settings: Partial<typeof quietSettings> = {}, bestEffort = false) =>
+  executorFor(fake.client, { ...quietSettings, ...settings }, Date.now() + 60_000, Date.now() + 60_000, bestEffort);
 
-  public asClient(): ChimeSDKVoiceClient {
-    return { send: (command: unknown) => this.send(command) } as unknown as ChimeSDKVoiceClient;
-  }
-
-  /** Answers every call in flight, and the calls those release, until none is left. */
-  public async drain(errors: (call: Pending) => PhoneNumberError[] = () => []): Promise<void> {
-    await settle();
-    while (this.pending.length > 0) {
-      const call = this.pending.shift()!;
-      call.answer(errors(call));
-      await settle();
-    }
-  }
-
-  private send(command: unknown): Promise<{ PhoneNumberErrors: PhoneNumberError[] }> {
-    const input = (command as { input: { VoiceConnectorGroupId: string; E164PhoneNumbers: string[] } }).input;
-    const op = command instanceof AssociatePhoneNumbersWithVoiceConnectorGroupCommand ? 'associate'
-      : command instanceof DisassociatePhoneNumbersFromVoiceConnectorGroupCommand ? 'disassociate' : undefined;
-    if (!op) throw new Error('unexpected command');
-    return new Promise((resolve) => {
-      const call: Pending = {
-        op,
-        groupId: input.VoiceConnectorGroupId,
-        numbers: input.E164PhoneNumbers,
-        answer: (errors = []) => resolve({ PhoneNumberErrors: errors }),
-      };
-      this.pending.push(call);
-      this.started.push(call);
-      this.maxInFlight = Math.max(this.maxInFlight, this.pending.length);
-    });
-  }
-}
-
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
-function executor(client: GatedClient, concurrency: number): Executor {
-  return new Executor(client.asClient(), {
-    batchSize: 10,
-    concurrency,
-    numberAttempts: 3,
-    baseDelayMs: 1,
-    maxDelayMs: 1,
-    deadline: () => Date.now() + 60_000,
-    sleep: async () => undefined,
-    random: () => 0,
-    log: createLogger('ERROR', () => undefined),
-  });
-}
-
-const G = 'vcg-a';
-const OTHER = 'vcg-b';
-
-describe('Executor: steps on disjoint numbers', () => {
-  test('disassociations start only after every association succeeded, and both are journaled', async () => {
-    const [added, removed] = [numbers(1, 0), numbers(1, 100)];
-    const gated = new GatedClient();
-    const steps: Step[] = [
-      { kind: 'associate', groupId: G, numbers: added, force: 'never' },
-      { kind: 'disassociate', groupId: G, numbers: removed },
-    ];
-    const running = executor(gated, 4).run(steps);
-    await settle();
-    expect(gated.pending.map((c) => c.op)).toEqual(['associate']);
-
-    await gated.drain();
-    const { journal, failures } = await running;
-    expect(failures).toEqual([]);
-    expect(gated.started.map((c) => c.op)).toEqual(['associate', 'disassociate']);
-    expect(journal).toEqual([
-      { kind: 'associated', groupId: G, number: added[0], prior: undefined },
-      { kind: 'disassociated', groupId: G, number: removed[0] },
+describe('Executor', () => {
+  test('batches associations by the batch size, and disassociates only after every association succeeded', async () => {
+    const add = numbers(25);
+    const drop = numbers(3, 30);
+    fake.own(add).own(drop, group(GROUP_A));
+    const result = await executor().run([
+      { kind: 'associate', target: group(GROUP_A), numbers: add, force: false },
+      { kind: 'disassociate', groupId: GROUP_A, numbers: drop },
     ]);
+    expect(result.failures).toEqual([]);
+    expect(fake.writes.map((w) => [w.op, w.numbers.length])).toEqual([['associate', 10], ['associate', 10], ['associate', 5], ['disassociate', 3]]);
+    expect(fake.boundTo(GROUP_A)).toEqual([...add].sort());
   });
 
-  test('association steps on disjoint numbers are in flight together', async () => {
-    const gated = new GatedClient();
-    const steps: Step[] = [
-      { kind: 'associate', groupId: G, numbers: numbers(1, 0), force: 'ours', from: { kind: 'group', id: OTHER } },
-      { kind: 'associate', groupId: G, numbers: numbers(1, 100), force: 'never' },
-    ];
-    const running = executor(gated, 4).run(steps);
-    await settle();
-    expect(gated.pending.map((c) => c.op)).toEqual(['associate', 'associate']);
-    await gated.drain();
-    await running;
+  test('a transient per-number code is retried; a permanent one fails the number and no new batch starts', async () => {
+    const add = numbers(30);
+    fake.own(add);
+    fake.script('associate', add[0], 'Throttled', 'ServiceFailure');
+    fake.script('associate', add[11], 'Unprocessable');
+    const result = await executor({ concurrency: 1 }).run([{ kind: 'associate', target: group(GROUP_A), numbers: add, force: false }]);
+    expect(result.failures.map((f) => [f.number, f.code])).toEqual([[add[11], 'Unprocessable']]);
+    // First batch (retried twice), second batch (failed); the third never started.
+    expect(fake.boundTo(GROUP_A)).toEqual([...add.slice(0, 11), ...add.slice(12, 20)].sort());
   });
 
-  test('steps running together share the concurrency: never more calls in flight than it allows', async () => {
-    const gated = new GatedClient();
-    const steps: Step[] = [
-      { kind: 'associate', groupId: G, numbers: numbers(30, 0), force: 'ours', from: { kind: 'group', id: OTHER } },
-      { kind: 'associate', groupId: G, numbers: numbers(30, 100), force: 'never' },
-    ];
-    const running = executor(gated, 2).run(steps);
-    await gated.drain();
-    await running;
-    expect(gated.started).toHaveLength(6);
-    expect(gated.maxInFlight).toBe(2);
+  test('Conflict is transient: the number goes through on a later attempt', async () => {
+    const [n] = numbers(1);
+    fake.own([n]).script('associate', n, 'Conflict');
+    expect((await executor().run([{ kind: 'associate', target: group(GROUP_A), numbers: [n], force: false }])).failures).toEqual([]);
   });
 
-  test('a step that shares a number with an earlier one waits for it', async () => {
-    const [moved] = numbers(1, 0);
-    const gated = new GatedClient();
-    const steps: Step[] = [
-      { kind: 'associate', groupId: G, numbers: [moved], force: 'ours', from: { kind: 'group', id: OTHER } },
-      { kind: 'disassociate', groupId: OTHER, numbers: [moved] },
-    ];
-    const running = executor(gated, 4).run(steps);
-    await settle();
-    expect(gated.pending.map((c) => c.op)).toEqual(['associate']);
-
-    await gated.drain();
-    await running;
-    expect(gated.started.map((c) => c.op)).toEqual(['associate', 'disassociate']);
+  test('best effort (a rollback) carries on past a failed number', async () => {
+    const add = numbers(30);
+    fake.own(add).script('associate', add[0], 'Gone');
+    const result = await executor({ concurrency: 1 }, true).run([{ kind: 'associate', target: group(GROUP_A), numbers: add, force: false }]);
+    expect(result.failures.map((f) => f.number)).toEqual([add[0]]);
+    expect(fake.boundTo(GROUP_A)).toHaveLength(29);
   });
 
-  test('a number failing for good in an association: no disassociation starts, so no number is let go', async () => {
-    const gated = new GatedClient();
-    const steps: Step[] = [
-      { kind: 'associate', groupId: G, numbers: numbers(10, 0), force: 'never' },
-      { kind: 'disassociate', groupId: G, numbers: numbers(30, 100) },
-    ];
-    const running = executor(gated, 2).run(steps);
-    const [bad] = numbers(1, 0);
-    await gated.drain((call) => (call.numbers.includes(bad) ? [{ PhoneNumberId: bad, ErrorCode: 'Validation', ErrorMessage: 'no' }] : []));
-    const { journal, failures } = await running;
-
-    expect(failures.map((f) => [f.number, f.code])).toEqual([[bad, 'Validation']]);
-    expect(gated.started.map((c) => c.op)).toEqual(['associate']);
-    expect(journal.filter((e) => e.kind === 'disassociated')).toHaveLength(0);
-    expect(journal.filter((e) => e.kind === 'associated')).toHaveLength(9);
+  test('a list rejected whole with BadRequest is halved, and the batch size shrinks for the rest', async () => {
+    const add = numbers(10);
+    fake.own(add);
+    fake.maxList = 3;
+    const result = await executor().run([{ kind: 'associate', target: group(GROUP_A), numbers: add, force: false }]);
+    expect(result.failures).toEqual([]);
+    expect(fake.boundTo(GROUP_A)).toEqual([...add].sort());
   });
 
-  test('a number failing for good in one association step stops the batches another has not started', async () => {
-    const gated = new GatedClient();
-    const steps: Step[] = [
-      { kind: 'associate', groupId: G, numbers: numbers(10, 0), force: 'never' },
-      { kind: 'associate', groupId: G, numbers: numbers(30, 100), force: 'ours', from: { kind: 'group', id: OTHER } },
-    ];
-    const running = executor(gated, 2).run(steps);
-    const [bad] = numbers(1, 0);
-    await gated.drain((call) => (call.numbers.includes(bad) ? [{ PhoneNumberId: bad, ErrorCode: 'Validation', ErrorMessage: 'no' }] : []));
-    const { failures } = await running;
-    expect(failures.map((f) => [f.number, f.code])).toEqual([[bad, 'Validation']]);
-    // The first batch of each step started together; the other two batches of the second never did.
-    expect(gated.started).toHaveLength(2);
+  test('a disassociation of a number no longer on the group (NotFound) reaches the goal: no failure', async () => {
+    const [n] = numbers(1);
+    fake.own([n]);
+    expect((await executor().run([{ kind: 'disassociate', groupId: GROUP_A, numbers: [n] }])).failures).toEqual([]);
+  });
+
+  describe('per-number errors that name no number sent (every field is optional in the model)', () => {
+    test('a number the service did bind, read back, counts as done; one it did not is a failure, never a success', async () => {
+      const [done, notDone, fine] = numbers(3);
+      fake.own([done, notDone, fine]);
+      fake.script('associate', done, 'unnamed-done:ServiceFailure');
+      fake.script('associate', notDone, 'unnamed:BadRequest');
+      const result = await executor().run([{ kind: 'associate', target: group(GROUP_A), numbers: [done, notDone, fine], force: false }]);
+      expect(result.failures.map((f) => [f.number, f.code])).toEqual([[notDone, 'Unverified']]);
+      expect(result.failures[0].message).toContain('BadRequest)');
+      expect(result.journal.map((j) => j.number).sort()).toEqual([done, fine].sort());
+    });
+
+    test('a number not done after an unnamed transient error is sent again, like a named one', async () => {
+      const [n, m] = numbers(2);
+      fake.own([n, m]).script('associate', n, 'unnamed:Throttled', 'unnamed:ServiceFailure');
+      const result = await executor().run([{ kind: 'associate', target: group(GROUP_A), numbers: [n, m], force: false }]);
+      expect(result.failures).toEqual([]);
+      expect(fake.boundTo(GROUP_A)).toEqual([n, m].sort());
+    });
+
+    test('an unnamed transient error that never clears fails the number as unverified once the attempts are spent', async () => {
+      const [n] = numbers(1);
+      fake.own([n]).script('associate', n, ...Array(20).fill('unnamed:Throttled'));
+      const result = await executor().run([{ kind: 'associate', target: group(GROUP_A), numbers: [n], force: false }]);
+      expect(result.failures.map((f) => [f.number, f.code])).toEqual([[n, 'Unverified']]);
+      expect(fake.boundTo(GROUP_A)).toEqual([]);
+    });
+
+    test('an error naming a number that was not sent: the batch is read back too', async () => {
+      const [n, m] = numbers(2);
+      fake.own([n, m]).script('associate', n, 'other:BadRequest');
+      const result = await executor().run([{ kind: 'associate', target: group(GROUP_A), numbers: [n, m], force: false }]);
+      expect(result.failures.map((f) => [f.number, f.code])).toEqual([[n, 'Unverified']]);
+      expect(fake.boundTo(GROUP_A)).toEqual([m]);
+    });
+  });
+
+  test('a contested number\'s failure names its owner', async () => {
+    const [n] = numbers(1);
+    fake.own([n], { kind: 'voiceConnector', id: 'vc-9' });
+    const result = await executor().run([{ kind: 'associate', target: group(GROUP_A), numbers: [n], force: false }]);
+    expect(result.failures).toEqual([expect.objectContaining({ number: n, code: 'PhoneNumberAssociationsExist', owner: { kind: 'voiceConnector', id: 'vc-9' } })]);
+  });
+
+  test('past the deadline nothing starts: the numbers come back as out of time, for the completion checks', async () => {
+    const add = numbers(3);
+    fake.own(add);
+    const late = executorFor(fake.client, quietSettings, Date.now() - 1, Date.now() + 1000);
+    const result = await late.run([{ kind: 'associate', target: group(GROUP_A), numbers: add, force: false }]);
+    expect(result.failures.map((f) => f.code)).toEqual(['OutOfTime', 'OutOfTime', 'OutOfTime']);
+    expect(fake.writes).toEqual([]);
   });
 });

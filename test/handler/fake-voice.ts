@@ -12,7 +12,7 @@ import {
   type PhoneNumberError,
 } from '@aws-sdk/client-chime-sdk-voice';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import type { Owner } from '../../lambda/plan';
+import type { Owner } from '../../lambda/phone-numbers/record';
 import { normalizeE164 } from '../../src/binding-properties';
 
 export type Operation = 'associate' | 'associateVoiceConnector' | 'disassociate';
@@ -67,7 +67,12 @@ export class FakeVoice {
     return this;
   }
 
-  /** The next calls of `op` for `number` answer these per-number codes, one per call. */
+  /**
+   * The next calls of `op` for `number` answer these per-number codes, one per call. A code written
+   * `unnamed:<Code>` comes back without a PhoneNumberId (the change not made), `unnamed-done:<Code>` the
+   * same but with the change made, and `other:<Code>` names a number that was not sent: what the model
+   * allows, since every field of a PhoneNumberError is optional.
+   */
   public script(op: Operation, number: string, ...codes: string[]): this {
     this.scripted.set(`${op}:${number}`, [...(this.scripted.get(`${op}:${number}`) ?? []), ...codes]);
     return this;
@@ -103,8 +108,14 @@ export class FakeVoice {
       const code = this.next(op, number)
         ?? (!this.inventory.has(number) ? 'NotFound' : undefined)
         ?? (this.heldElsewhere(number, target) && !force ? 'PhoneNumberAssociationsExist' : undefined);
+      const [kind, anonymous] = code?.includes(':') ? code.split(':') : [undefined, code];
+      if (code && kind === 'unnamed-done') this.owners.set(number, target);
       if (code) {
-        errors.push({ PhoneNumberId: number, ErrorCode: code as PhoneNumberError['ErrorCode'], ErrorMessage: `${code} for ${number}` });
+        errors.push({
+          ...(kind === undefined ? { PhoneNumberId: number } : kind === 'other' ? { PhoneNumberId: '+19999999999' } : {}),
+          ErrorCode: anonymous as PhoneNumberError['ErrorCode'],
+          ErrorMessage: `${anonymous} for ${number}`,
+        });
       } else {
         this.owners.set(number, target);
       }

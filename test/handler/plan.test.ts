@@ -1,304 +1,166 @@
-import { GROUP_A, GROUP_B, LOGICAL_ID, numbers, observations, phone, props, spec, updateEvent } from './fixtures';
-import { PlanError, physicalIdFor, planChanges, requiredReads, type ReadRequest } from '../../lambda/plan';
-import { parseRequest, type BindingRequest, type BindingSpec } from '../../lambda/request';
+import { GROUP_A, GROUP_B, numbers, props, type EntryInput } from './fixtures';
+import {
+  currentOwner, forwardReads, ONE_BY_ONE_PER_GROUP, planCautiousRollback, planDelete, planForward, planReads, planRestore, type Readings,
+} from '../../lambda/phone-numbers/plan';
+import type { Owner } from '../../lambda/phone-numbers/record';
+import { parseSpec, type ShardSpec } from '../../lambda/phone-numbers/request';
 
-const ID_A = physicalIdFor(GROUP_A, LOGICAL_ID);
-const ID_B = physicalIdFor(GROUP_B, LOGICAL_ID);
+const context = { requestType: 'Update', logicalId: 'X' };
+const spec = (entries: readonly EntryInput[], exclusive?: readonly string[]): ShardSpec => parseSpec(props(entries, { exclusive }), context);
+const group = (id: string): Owner => ({ kind: 'group', id });
+const vc = (id: string): Owner => ({ kind: 'voiceConnector', id });
 
-function create(desired: BindingSpec): BindingRequest {
-  return { type: 'Create', logicalId: LOGICAL_ID, desired };
+/** Readings of numbers read one by one (null: unbound) and of listed groups. */
+function readings(owners: Record<string, Owner | null>, groups: Record<string, readonly string[]> = {}): Readings {
+  return {
+    owners: new Map(Object.entries(owners)),
+    groups: new Map(Object.entries(groups).map(([g, n]) => [g, new Set(n)])),
+    missingGroups: new Set(),
+  };
 }
-function update(desired: BindingSpec, previous: BindingSpec | undefined, physicalId = ID_A): BindingRequest {
-  return { type: 'Update', logicalId: LOGICAL_ID, physicalId, desired, previous };
-}
-function del(previous: BindingSpec | undefined, physicalId = ID_A): BindingRequest {
-  return { type: 'Delete', logicalId: LOGICAL_ID, physicalId, previous };
-}
 
-/** Reads in a comparable shape (sets become sorted arrays). */
-function reads(request: BindingRequest): Array<{ groupId: string; numbers: string[]; declaredCount: number }> {
-  return requiredReads(request).map((r: ReadRequest) => ({ groupId: r.groupId, numbers: [...r.numbers].sort(), declaredCount: r.declaredCount }));
-}
+const [n1, n2, n3, n4, n5] = numbers(5);
 
-const [n0, n1, n2, n3, n4] = numbers(5);
-
-describe('physicalIdFor', () => {
-  test('embeds group and logical id, so it differs per group and per resource', () => {
-    expect(physicalIdFor(GROUP_A, 'X')).toBe(`${GROUP_A}/X`);
-    expect(physicalIdFor(GROUP_A, 'X')).not.toBe(physicalIdFor(GROUP_B, 'X'));
-    expect(physicalIdFor(GROUP_A, 'X')).not.toBe(physicalIdFor(GROUP_A, 'Y'));
-  });
-});
-
-describe('Create', () => {
-  const request = create(spec({ numbers: [n0, n1, n2] }));
-
-  test('reads every declared number on the group', () => {
-    expect(reads(request)).toEqual([{ groupId: GROUP_A, numbers: [n0, n1, n2], declaredCount: 3 }]);
+describe('planForward', () => {
+  test('Create: binds the unbound, adopts what is already on its group, records where each bound number was', () => {
+    const plan = planForward(spec([{ numbers: [n1, n2, n3] }]), undefined, readings({ [n1]: null, [n2]: group(GROUP_A), [n3]: null }));
+    expect(plan.steps).toEqual([{ kind: 'associate', target: group(GROUP_A), numbers: [n1, n3], force: false }]);
+    expect(plan.prior).toEqual(new Map([[n1, { kind: 'unbound' }], [n3, { kind: 'unbound' }]]));
+    expect(plan.counts.unchanged).toBe(1);
+    expect(plan.refused).toEqual([]);
   });
 
-  test('binds all numbers when none is bound, politely (forceAssociate false)', () => {
-    const plan = planChanges(request, observations({ [GROUP_A]: [] }));
-    expect(plan).toEqual({
-      physicalId: ID_A,
-      groupId: GROUP_A,
-      declared: 3,
-      unchanged: 0,
-      steps: [{ kind: 'associate', groupId: GROUP_A, numbers: [n0, n1, n2], force: 'never' }],
-    });
-  });
-
-  test('numbers already bound to this group count as done', () => {
-    const plan = planChanges(request, observations({ [GROUP_A]: [n1, n3] }));
-    expect(plan.unchanged).toBe(1);
-    expect(plan.steps).toEqual([{ kind: 'associate', groupId: GROUP_A, numbers: [n0, n2], force: 'never' }]);
-  });
-
-  test('all already bound: no steps', () => {
-    const plan = planChanges(request, observations({ [GROUP_A]: [n0, n1, n2] }));
-    expect(plan.steps).toEqual([]);
-    expect(plan.unchanged).toBe(3);
-    expect(plan.declared).toBe(3);
-  });
-
-  test("forceAssociate true uses the 'take' mode", () => {
-    const plan = planChanges(create(spec({ numbers: [n0], force: true })), observations({ [GROUP_A]: [] }));
-    expect(plan.steps).toEqual([{ kind: 'associate', groupId: GROUP_A, numbers: [n0], force: 'take' }]);
-  });
-
-  test('a missing group is a PlanError that names it', () => {
-    const attempt = () => planChanges(request, observations({ [GROUP_A]: 'missing' }));
-    expect(attempt).toThrow(PlanError);
-    expect(attempt).toThrow(new RegExp(`${GROUP_A} does not exist.*Check voiceConnectorGroupId`, 's'));
-  });
-
-  test('planning without the needed read is an internal error, not a silent empty plan', () => {
-    expect(() => planChanges(request, observations({}))).toThrow(/internal: group vcg-aaaa was not read/);
-  });
-});
-
-describe('Update on the same group', () => {
-  test('no change: no reads and no steps, physical id kept', () => {
-    const request = update(spec({ numbers: [n0, n1] }), spec({ numbers: [n1, n0] }));
-    expect(requiredReads(request)).toEqual([]);
-    expect(planChanges(request, observations({}))).toEqual({ physicalId: ID_A, groupId: GROUP_A, declared: 2, unchanged: 2, steps: [] });
-  });
-
-  test('only forceAssociate changed: still nothing to do', () => {
-    const request = update(spec({ numbers: [n0], force: true }), spec({ numbers: [n0], force: false }));
-    expect(requiredReads(request)).toEqual([]);
-    expect(planChanges(request, observations({})).steps).toEqual([]);
-  });
-
-  test('reads only the added and removed numbers', () => {
-    const request = update(spec({ numbers: [n0, n1, n2] }), spec({ numbers: [n0, n1, n3] }));
-    expect(reads(request)).toEqual([{ groupId: GROUP_A, numbers: [n2, n3], declaredCount: 3 }]);
-  });
-
-  test('binds added, unbinds removed, no calls for unchanged numbers', () => {
-    const request = update(spec({ numbers: [n0, n1, n2] }), spec({ numbers: [n0, n1, n3] }));
-    const plan = planChanges(request, observations({ [GROUP_A]: [n0, n1, n3] }));
-    expect(plan).toEqual({
-      physicalId: ID_A,
-      groupId: GROUP_A,
-      declared: 3,
-      unchanged: 2,
-      steps: [
-        { kind: 'associate', groupId: GROUP_A, numbers: [n2], force: 'never' },
-        { kind: 'disassociate', groupId: GROUP_A, numbers: [n3] },
-      ],
-    });
-    const touched = plan.steps.flatMap((s) => s.numbers);
-    expect(touched).not.toContain(n0);
-    expect(touched).not.toContain(n1);
-  });
-
-  test('added numbers use the mode of the new forceAssociate', () => {
-    const request = update(spec({ numbers: [n0, n1], force: true }), spec({ numbers: [n0] }));
-    expect(planChanges(request, observations({ [GROUP_A]: [n0] })).steps).toEqual([
-      { kind: 'associate', groupId: GROUP_A, numbers: [n1], force: 'take' },
+  test('a number bound elsewhere is refused without forceAssociate (no step at all), taken with it (owner recorded)', () => {
+    const refused = planForward(spec([{ numbers: [n1, n2] }]), undefined, readings({ [n1]: null, [n2]: vc('vc-1') }));
+    expect(refused.refused).toEqual([{ number: n2, groupId: GROUP_A, owner: vc('vc-1') }]);
+    expect(refused.steps).toEqual([]);
+    const taken = planForward(spec([{ numbers: [n1, n2], force: true }]), undefined, readings({ [n1]: null, [n2]: vc('vc-1') }));
+    expect(taken.steps).toEqual([
+      { kind: 'associate', target: group(GROUP_A), numbers: [n1], force: false },
+      { kind: 'associate', target: group(GROUP_A), numbers: [n2], force: true },
     ]);
+    expect(taken.prior.get(n2)).toEqual({ kind: 'owned', owner: vc('vc-1') });
   });
 
-  test('an added number already bound needs no call', () => {
-    const request = update(spec({ numbers: [n0, n1] }), spec({ numbers: [n0] }));
-    const plan = planChanges(request, observations({ [GROUP_A]: [n0, n1] }));
-    expect(plan.steps).toEqual([]);
-    expect(plan.unchanged).toBe(2);
-  });
-
-  test('removed numbers no longer bound are skipped', () => {
-    const request = update(spec({ numbers: [n0] }), spec({ numbers: [n0, n1, n2] }));
-    const plan = planChanges(request, observations({ [GROUP_A]: [n0, n2] }));
-    expect(plan.steps).toEqual([{ kind: 'disassociate', groupId: GROUP_A, numbers: [n2] }]);
-  });
-
-  test('a removed number that a sibling now declares (PeerPhoneNumbers) is neither read nor unbound', () => {
-    const request = update(spec({ numbers: [n0], peers: [n1, n4] }), spec({ numbers: [n0, n1, n2] }));
-    expect(reads(request)).toEqual([{ groupId: GROUP_A, numbers: [n2], declaredCount: 1 }]);
-    const plan = planChanges(request, observations({ [GROUP_A]: [n0, n1, n2] }));
-    expect(plan.steps).toEqual([{ kind: 'disassociate', groupId: GROUP_A, numbers: [n2] }]);
-  });
-
-  test('only peers removed: nothing to read or do', () => {
-    const request = update(spec({ numbers: [n0], peers: [n1] }), spec({ numbers: [n0, n1] }));
-    expect(requiredReads(request)).toEqual([]);
-    expect(planChanges(request, observations({})).steps).toEqual([]);
-  });
-
-  test('the group missing at update time is a PlanError', () => {
-    const request = update(spec({ numbers: [n0, n1] }), spec({ numbers: [n0] }));
-    expect(() => planChanges(request, observations({ [GROUP_A]: 'missing' }))).toThrow(PlanError);
-  });
-
-  test('numbers are parsed from the event the way the planner expects (strings, normalised)', () => {
-    const request = parseRequest(updateEvent(
-      props({ numbers: [n0.slice(1), n1], force: 'true' }),
-      props({ numbers: [n0] }),
-      ID_A,
-    ));
-    expect(planChanges(request, observations({ [GROUP_A]: [n0] })).steps).toEqual([
-      { kind: 'associate', groupId: GROUP_A, numbers: [n1], force: 'take' },
-    ]);
-  });
-});
-
-describe('Update with a group change', () => {
-  const previous = spec({ group: GROUP_A, numbers: [n0, n1, n2] });
-
-  test('reads both groups, each with its own declared numbers', () => {
-    const request = update(spec({ group: GROUP_B, numbers: [n1, n2, n3] }), previous);
-    expect(reads(request)).toEqual([
-      { groupId: GROUP_B, numbers: [n1, n2, n3], declaredCount: 3 },
-      { groupId: GROUP_A, numbers: [n0, n1, n2], declaredCount: 3 },
-    ]);
-  });
-
-  test("moves our numbers with force 'ours', binds fresh ones with forceAssociate's mode, unbinds leftovers, new physical id", () => {
-    const request = update(spec({ group: GROUP_B, numbers: [n1, n2, n3], force: true }), previous);
-    const plan = planChanges(request, observations({ [GROUP_B]: [], [GROUP_A]: [n0, n1, n2] }));
-    expect(plan).toEqual({
-      physicalId: ID_B,
-      groupId: GROUP_B,
-      declared: 3,
-      unchanged: 0,
-      steps: [
-        { kind: 'associate', groupId: GROUP_B, numbers: [n1, n2], force: 'ours', from: { kind: 'group', id: GROUP_A } },
-        { kind: 'associate', groupId: GROUP_B, numbers: [n3], force: 'take' },
-        { kind: 'disassociate', groupId: GROUP_A, numbers: [n0] },
-      ],
-    });
-  });
-
-  test('fresh numbers stay polite without forceAssociate', () => {
-    const request = update(spec({ group: GROUP_B, numbers: [n3] }), previous);
-    const plan = planChanges(request, observations({ [GROUP_B]: [], [GROUP_A]: [n0] }));
+  test('Update: unchanged numbers are not even read; added are bound, removed unbound (only if still on their group), moved forced', () => {
+    const before = spec([{ numbers: [n1, n2, n3] }, { numbers: [n4], group: GROUP_B }]);
+    const after = spec([{ numbers: [n1, n5] }, { numbers: [n3, n4], group: GROUP_B }]);
+    expect(forwardReads(after, before)).toEqual({ numbers: [n2, n3, n5].sort(), groups: [] });
+    const plan = planForward(after, before, readings({ [n2]: group(GROUP_A), [n3]: group(GROUP_A), [n5]: null }));
     expect(plan.steps).toEqual([
-      { kind: 'associate', groupId: GROUP_B, numbers: [n3], force: 'never' },
-      { kind: 'disassociate', groupId: GROUP_A, numbers: [n0] },
+      { kind: 'associate', target: group(GROUP_A), numbers: [n5], force: false },
+      { kind: 'associate', target: group(GROUP_B), numbers: [n3], force: true },
+      { kind: 'disassociate', groupId: GROUP_A, numbers: [n2] },
     ]);
+    expect(plan.prior).toEqual(new Map([[n3, { kind: 'owned', owner: group(GROUP_A) }], [n5, { kind: 'unbound' }]]));
+    expect(plan.unbound).toEqual(new Map([[n2, GROUP_A]]));
+    const drifted = planForward(after, before, readings({ [n2]: group('someone-else'), [n3]: group(GROUP_A), [n5]: null }));
+    expect(drifted.unbound.size).toBe(0);
   });
 
-  test('a number on the old group that this resource did not declare is not ours: never moved by force, never unbound', () => {
-    const request = update(spec({ group: GROUP_B, numbers: [n0, n4] }), spec({ group: GROUP_A, numbers: [n0] }));
-    const plan = planChanges(request, observations({ [GROUP_B]: [], [GROUP_A]: [n0, n4] }));
-    expect(plan.steps).toEqual([
-      { kind: 'associate', groupId: GROUP_B, numbers: [n0], force: 'ours', from: { kind: 'group', id: GROUP_A } },
-      { kind: 'associate', groupId: GROUP_B, numbers: [n4], force: 'never' },
-    ]);
+  test('a moved number that is no longer on its old group is not forced: someone else holds it', () => {
+    const before = spec([{ numbers: [n1] }]);
+    const after = spec([{ numbers: [n1], group: GROUP_B }]);
+    expect(planForward(after, before, readings({ [n1]: group('someone-else') })).refused).toEqual([{ number: n1, groupId: GROUP_B, owner: group('someone-else') }]);
   });
 
-  test('numbers already on the new group count as done; already gone from the old group are not unbound', () => {
-    const request = update(spec({ group: GROUP_B, numbers: [n0, n1] }), previous);
-    const plan = planChanges(request, observations({ [GROUP_B]: [n0], [GROUP_A]: [n1] }));
-    expect(plan.unchanged).toBe(1);
-    expect(plan.steps).toEqual([
-      { kind: 'associate', groupId: GROUP_B, numbers: [n1], force: 'ours', from: { kind: 'group', id: GROUP_A } },
-    ]);
-  });
-
-  test('repeated after success: nothing left to do, same physical id', () => {
-    const request = update(spec({ group: GROUP_B, numbers: [n1, n2, n3] }), previous);
-    const plan = planChanges(request, observations({ [GROUP_B]: [n1, n2, n3], [GROUP_A]: [] }));
+  test('RETAIN: a removed retained number is left bound and counted', () => {
+    const before = spec([{ numbers: [n1, n2], retain: true }]);
+    const after = spec([{ numbers: [n1], retain: true }]);
+    expect(forwardReads(after, before).numbers).toEqual([]);
+    const plan = planForward(after, before, readings({}));
     expect(plan.steps).toEqual([]);
-    expect(plan.physicalId).toBe(ID_B);
+    expect(plan.counts.retained).toBe(1);
   });
 
-  test('the old group gone is fine: everything is fresh', () => {
-    const request = update(spec({ group: GROUP_B, numbers: [n0] }), previous);
-    const plan = planChanges(request, observations({ [GROUP_B]: [], [GROUP_A]: 'missing' }));
-    expect(plan.steps).toEqual([{ kind: 'associate', groupId: GROUP_B, numbers: [n0], force: 'never' }]);
+  test('EVERY_DEPLOY reads unchanged numbers and repairs them: rebinds the unbound, takes back with force, reports the rest', () => {
+    const before = spec([{ numbers: [n1, n2, n3], everyDeploy: true }]);
+    const after = spec([{ numbers: [n1, n2, n3], everyDeploy: true }]);
+    expect(forwardReads(after, before).numbers).toEqual([n1, n2, n3].sort());
+    const plan = planForward(after, before, readings({ [n1]: group(GROUP_A), [n2]: null, [n3]: vc('vc-1') }));
+    expect(plan.steps).toEqual([{ kind: 'associate', target: group(GROUP_A), numbers: [n2], force: false }]);
+    expect(plan.notRepaired).toEqual([{ number: n3, owner: vc('vc-1') }]);
+    expect(plan.counts.rebound).toBe(1);
   });
 
-  test('the new group missing is a PlanError', () => {
-    const request = update(spec({ group: GROUP_B, numbers: [n0] }), previous);
-    expect(() => planChanges(request, observations({ [GROUP_B]: 'missing', [GROUP_A]: [n0] }))).toThrow(/vcg-bbbb does not exist/);
-  });
-});
-
-describe('Update whose old properties cannot be read', () => {
-  const request = update(spec({ numbers: [n0, n1] }), undefined);
-
-  test('reads and binds every declared number, unbinds nothing, keeps the physical id', () => {
-    expect(reads(request)).toEqual([{ groupId: GROUP_A, numbers: [n0, n1], declaredCount: 2 }]);
-    const plan = planChanges(request, observations({ [GROUP_A]: [n0, n2] }));
-    expect(plan.physicalId).toBe(ID_A);
-    expect(plan.steps).toEqual([{ kind: 'associate', groupId: GROUP_A, numbers: [n1], force: 'never' }]);
-  });
-
-  test('answers with the id of the declared group, so a group change still yields a new physical id', () => {
-    const moved = update(spec({ group: GROUP_B, numbers: [n0] }), undefined, ID_A);
-    expect(planChanges(moved, observations({ [GROUP_B]: [] })).physicalId).toBe(ID_B);
-    const unchangedGroup = update(spec({ numbers: [n0] }), undefined, ID_A);
-    expect(planChanges(unchangedGroup, observations({ [GROUP_A]: [n0] })).physicalId).toBe(ID_A);
+  test('exclusive: numbers on the group that hash to this shard and that the stack does not declare for it are unbound, not recorded', () => {
+    const [foreign, otherShard] = [numbers(1, 9)[0], '+12065550100'];
+    const mine = spec([{ numbers: [n1] }], [GROUP_A]);
+    const plan = planForward(mine, undefined, readings({ [n1]: group(GROUP_A) }, { [GROUP_A]: [n1, foreign, otherShard] }));
+    expect(plan.steps).toEqual([{ kind: 'disassociate', groupId: GROUP_A, numbers: [foreign] }]);
+    expect(plan.unbound.size).toBe(0);
+    expect(plan.counts.foreign).toBe(1);
   });
 });
 
-describe('Delete', () => {
-  const previous = spec({ numbers: [n0, n1, n2], peers: [n3] });
-
-  test('reads the declared numbers', () => {
-    expect(reads(del(previous))).toEqual([{ groupId: GROUP_A, numbers: [n0, n1, n2], declaredCount: 3 }]);
+describe('reads', () => {
+  test(`numbers are read one by one up to ${ONE_BY_ONE_PER_GROUP} per group; past that the group is listed; numbers to take are always read one by one`, () => {
+    const few = new Map(numbers(ONE_BY_ONE_PER_GROUP).map((n) => [n, [GROUP_A]] as const));
+    expect(planReads(few, new Set())).toEqual({ numbers: [...few.keys()].sort(), groups: [] });
+    const many = new Map(numbers(ONE_BY_ONE_PER_GROUP + 2).map((n) => [n, [GROUP_A]] as const));
+    const forced = [...many.keys()][0];
+    expect(planReads(many, new Set([forced]))).toEqual({ numbers: [forced], groups: [GROUP_A] });
   });
 
-  test('unbinds only declared numbers still bound; other numbers on the group are left alone', () => {
-    const plan = planChanges(del(previous), observations({ [GROUP_A]: [n0, n2, n3, n4] }));
-    expect(plan).toEqual({
-      physicalId: ID_A,
-      groupId: GROUP_A,
-      declared: 3,
-      unchanged: 1,
-      steps: [{ kind: 'disassociate', groupId: GROUP_A, numbers: [n0, n2] }],
+  test('a listing answers for the numbers on the listed groups; others stay unknown', () => {
+    const r = readings({}, { [GROUP_A]: [n1] });
+    expect(currentOwner(r, n1)).toEqual(group(GROUP_A));
+    expect(currentOwner(r, n2)).toBeUndefined();
+  });
+});
+
+describe('planRestore: back to where each number was before the event, as far as it still is where the event put it', () => {
+  const declared = spec([{ numbers: [n1, n2, n3, n4] }]);
+  const record = {
+    shard: 5,
+    fingerprint: 'fp',
+    from: '',
+    prior: new Map([
+      [n1, { kind: 'unbound' } as const],
+      [n2, { kind: 'owned', owner: vc('vc-1') } as const],
+      [n3, { kind: 'owned', owner: group(GROUP_B) } as const],
+    ]),
+    unbound: new Map([[n5, GROUP_B]]),
+  };
+
+  test('unbinds what it bound, hands back what it took, rebinds what it unbound; adopted numbers (no entry) stay', () => {
+    const { steps, unrestored } = planRestore(
+      record, declared, readings({ [n1]: group(GROUP_A), [n2]: group(GROUP_A), [n3]: group(GROUP_A), [n5]: null }),
+    );
+    expect(steps).toEqual([
+      { kind: 'disassociate', groupId: GROUP_A, numbers: [n1] },
+      { kind: 'associate', target: vc('vc-1'), numbers: [n2], force: true },
+      { kind: 'associate', target: group(GROUP_B), numbers: [n3], force: true },
+      { kind: 'associate', target: group(GROUP_B), numbers: [n5], force: false },
+    ]);
+    expect(unrestored).toEqual([]);
+  });
+
+  test('run again once restored, it does nothing (safe whether CloudFormation sends an Update, a Delete, or both)', () => {
+    const { steps } = planRestore(record, declared, readings({ [n1]: null, [n2]: vc('vc-1'), [n3]: group(GROUP_B), [n5]: group(GROUP_B) }));
+    expect(steps).toEqual([]);
+  });
+
+  test('a number someone else took since is left there and reported', () => {
+    const { steps, unrestored } = planRestore(record, declared, readings({ [n1]: null, [n2]: group('third'), [n3]: group(GROUP_B), [n5]: group('third') }));
+    expect(steps).toEqual([]);
+    expect(unrestored.map((u) => u.number).sort()).toEqual([n2, n5].sort());
+  });
+});
+
+describe('planDelete and planCautiousRollback', () => {
+  test('Delete unbinds every declared number from its group without reading, except RETAIN', () => {
+    const previous = spec([{ numbers: [n2, n1] }, { numbers: [n3], retain: true }, { numbers: [n4], group: GROUP_B }]);
+    expect(planDelete(previous)).toEqual({
+      steps: [{ kind: 'disassociate', groupId: GROUP_A, numbers: [n1, n2].sort() }, { kind: 'disassociate', groupId: GROUP_B, numbers: [n4] }], retained: 1,
     });
   });
 
-  test('drifted: nothing bound any more, no steps', () => {
-    expect(planChanges(del(previous), observations({ [GROUP_A]: [] })).steps).toEqual([]);
-  });
-
-  test('group gone: nothing to do, no error', () => {
-    const plan = planChanges(del(previous), observations({ [GROUP_A]: 'missing' }));
-    expect(plan.steps).toEqual([]);
-    expect(plan.physicalId).toBe(ID_A);
-  });
-
-  test('unreadable properties: no reads, no steps, keeps the physical id', () => {
-    expect(requiredReads(del(undefined))).toEqual([]);
-    const plan = planChanges(del(undefined, 'some-old-id'), observations({}));
-    expect(plan.steps).toEqual([]);
-    expect(plan.physicalId).toBe('some-old-id');
-  });
-
-  test('Delete answers with the physical id it was sent', () => {
-    const plan = planChanges(del(spec({ numbers: [n0] }), ID_A), observations({ [GROUP_A]: [n0] }));
-    expect(plan.physicalId).toBe(ID_A);
-  });
-});
-
-describe('determinism', () => {
-  test('the same request and observations always give the same plan', () => {
-    const request = update(spec({ group: GROUP_B, numbers: numbers(20, 10) }), spec({ group: GROUP_A, numbers: numbers(20) }));
-    const seen = observations({ [GROUP_B]: [phone(12)], [GROUP_A]: numbers(15) });
-    expect(planChanges(request, seen)).toEqual(planChanges(request, seen));
+  test('without the failed event\'s record, a rollback only rebinds unbound numbers of the old declaration; it never unbinds or takes', () => {
+    const restored = spec([{ numbers: [n1, n2] }]);
+    const failed = spec([{ numbers: [n2, n3] }]);
+    expect(planCautiousRollback(restored, failed, readings({ [n1]: null }))).toEqual([
+      { kind: 'associate', target: group(GROUP_A), numbers: [n1], force: false },
+    ]);
   });
 });

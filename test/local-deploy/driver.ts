@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { ControlPlaneServer, type ControlPlaneExecution, type ControlPlaneStack } from './control-plane';
 import {
   awaitCompletion, buildEvent, CustomResourceHandler, EventInput, InvocationOptions, InvocationOutcome, invokeHandler, RequestType, stackIdFor,
 } from './events';
@@ -34,6 +35,19 @@ export interface DeployOptions {
   readonly queryIntervalMs?: number;
   /** How long the framework keeps calling isComplete before it fails the resource. Default 30 minutes, as the framework's. */
   readonly completionTimeoutMs?: number;
+  /**
+   * What happens to resources still in progress (their handler or waiter running) when another one fails:
+   * `finish` waits for them (the default), `cancel` plays what CloudFormation does: it stops waiting, rolls
+   * back at once, and their handlers and waiters go on in the background. A cancelled Create gets a Delete
+   * with a physical id CloudFormation made up; a cancelled Update gets the usual rollback Update.
+   */
+  readonly inFlightOnFailure?: 'finish' | 'cancel';
+  /**
+   * How the rollback treats a resource whose Update answered a new physical id (undocumented by AWS):
+   * `update` sends it an Update back to its old properties (the default), `delete` sends a Delete of the new
+   * id in the rollback's cleanup instead, `both` sends the Update and then the Delete.
+   */
+  readonly replacedUpdateRollback?: 'update' | 'delete' | 'both';
 }
 
 export interface LocalDeployDriverOptions extends DeployOptions {
@@ -88,6 +102,8 @@ export interface SentEvent {
   readonly returnedPhysicalResourceId?: string;
   readonly data?: Record<string, unknown>;
   readonly error?: string;
+  /** Bytes of the waiter's input (the event and onEvent's answer) when the event started one. */
+  readonly waiterInputBytes?: number;
 }
 
 export interface OperationResult {
@@ -113,7 +129,8 @@ export interface StackSnapshot {
 interface StackRecord {
   readonly stackName: string;
   readonly stackId: string;
-  status: StackStatus;
+  /** A final status, or the `_IN_PROGRESS` status of the phase an operation is in. */
+  status: string;
   template: CfnTemplate;
   resources: Map<string, DeployedResource>;
 }
@@ -122,6 +139,8 @@ interface Run {
   readonly stack: StackRecord;
   readonly options: DeployOptions;
   readonly events: SentEvent[];
+  /** Handlers and waiters of cancelled resources, still running: the operation ends only once they do. */
+  readonly background: Promise<unknown>[];
 }
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
@@ -129,6 +148,9 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
 /** Lambda's own default when a function declares no `Timeout`. */
 const LAMBDA_DEFAULT_TIMEOUT_S = 3;
+/** CloudFormation's limits on a template (uploaded through S3) and on the resources of one stack. */
+export const MAX_TEMPLATE_BYTES = 1_048_576;
+export const MAX_RESOURCES = 500;
 
 /**
  * Drives custom-resource handlers through CloudFormation's lifecycle for synthesized templates, in
@@ -137,6 +159,13 @@ const LAMBDA_DEFAULT_TIMEOUT_S = 3;
 export class LocalDeployDriver {
   private readonly stacks = new Map<string, StackRecord>();
   private readonly modules = new Map<string, CustomResourceHandler>();
+  /** Executions of each waiter state machine, by its ARN. */
+  private readonly executions = new Map<string, ControlPlaneExecution[]>();
+  /** The CloudFormation and Step Functions reads the handlers make, served from this driver's state. */
+  public readonly controlPlane: ControlPlaneServer = new ControlPlaneServer({
+    stack: (nameOrId) => this.controlPlaneStack(nameOrId),
+    executions: (arn) => this.executions.get(arn) ?? [],
+  });
   private readonly region: string;
   private readonly accountId: string;
   private readonly partition: string;
@@ -153,27 +182,35 @@ export class LocalDeployDriver {
   public async deploy(stack: StackTemplate, deployOptions: DeployOptions = {}): Promise<OperationResult> {
     const { stackName, template } = stack;
     const previous = this.stacks.get(stackName);
-    if (previous && UPDATE_BLOCKED.includes(previous.status)) {
+    if (previous && (UPDATE_BLOCKED as readonly string[]).includes(previous.status)) {
       throw new Error(`Stack ${stackName} is in ${previous.status} state and can not be updated; destroy it first`);
     }
     const existing = previous && previous.status !== 'ROLLBACK_COMPLETE' && previous.status !== 'DELETE_COMPLETE' ? previous : undefined;
     this.validate(stackName, template, existing?.template);
     const record: StackRecord = existing ?? {
-      stackName, stackId: stackIdFor(stackName, this.region, this.accountId), status: 'CREATE_COMPLETE', template, resources: new Map(),
+      stackName, stackId: stackIdFor(stackName, this.region, this.accountId), status: 'CREATE_IN_PROGRESS', template, resources: new Map(),
     };
     const run = this.newRun(record, deployOptions);
+    const oldTemplate = existing?.template;
+    const priorStatus = existing?.status as StackStatus | undefined;
+    const before = new Map(record.resources);
+    // The live view the control plane serves: each logical id's current physical id, as CloudFormation has it.
+    const working = new Map(record.resources);
+    record.resources = working;
+    record.status = existing ? 'UPDATE_IN_PROGRESS' : 'CREATE_IN_PROGRESS';
+    record.template = template;
+    this.stacks.set(stackName, record);
     return this.withEnvironment(run, [existing?.template, template], async () => {
-      const oldTemplate = existing?.template;
-      const before = new Map(record.resources);
-      const working = new Map(record.resources);
       const created = new Set<string>();
       const updated = new Map<string, DeployedResource>();
       const failedUpdates = new Map<string, Record<string, unknown>>();
+      const cancelled = new Set<string>();
+      const inFlight = new Map<string, { properties: Record<string, unknown>; old?: DeployedResource }>();
       let failure: string | undefined;
       const newResources = resourcesOf(template);
       const context = this.intrinsicContext(record, template, working, run.options.parameters);
 
-      await runInOrder(Object.keys(newResources), dependencyGraph(template), this.order(run), true, async (id) => {
+      const outcome = await runInOrder(Object.keys(newResources), dependencyGraph(template), this.order(run), true, async (id) => {
         const resource = newResources[id];
         if (!this.isDriven(resource.Type)) return true;
         let properties: Record<string, unknown>;
@@ -185,7 +222,7 @@ export class LocalDeployDriver {
         }
         const old = working.get(id);
         if (old && canonicalJson(old.properties) === canonicalJson(properties)) return true;
-        const outcome = await this.send(run, 'deploy', template, {
+        const sent = this.send(run, 'deploy', template, {
           requestType: old ? 'Update' : 'Create',
           logicalResourceId: id,
           resourceType: resource.Type,
@@ -193,32 +230,62 @@ export class LocalDeployDriver {
           oldProperties: old?.properties,
           physicalResourceId: old?.physicalResourceId,
         });
-        if (!outcome.ok) {
-          failure ??= `${id}: ${outcome.error}`;
+        inFlight.set(id, { properties, old });
+        const result = await sent;
+        inFlight.delete(id);
+        // CloudFormation stopped waiting for a cancelled resource: its late answer changes nothing.
+        if (cancelled.has(id)) return false;
+        if (!result.ok) {
+          failure ??= `${id}: ${result.error}`;
           if (old) {
             failedUpdates.set(id, properties);
-          } else if (outcome.physicalResourceId !== undefined) {
+          } else if (result.physicalResourceId !== undefined) {
             // Failed in the completion checks: the resource exists for CloudFormation, which deletes it on rollback.
-            working.set(id, { logicalId: id, resourceType: resource.Type, physicalResourceId: outcome.physicalResourceId, properties, data: {} });
+            working.set(id, { logicalId: id, resourceType: resource.Type, physicalResourceId: result.physicalResourceId, properties, data: {} });
             created.add(id);
           }
           return false;
         }
-        const { physicalResourceId, data } = outcome;
+        const { physicalResourceId, data } = result;
         working.set(id, { logicalId: id, resourceType: resource.Type, physicalResourceId, properties, data });
         if (old) updated.set(id, old); else created.add(id);
         return true;
-      });
+      }, (run.options.inFlightOnFailure ?? 'finish') === 'cancel');
+      // Resources still running when CloudFormation gave up on the deploy: cancelled.
+      for (const [id, task] of outcome.abandoned) {
+        cancelled.add(id);
+        run.background.push(task);
+        const flight = inFlight.get(id);
+        if (!flight) continue;
+        if (flight.old) {
+          failedUpdates.set(id, flight.properties);
+        } else {
+          // CloudFormation never got this Create's answer: it deletes the resource under an id of its own.
+          working.set(id, {
+            logicalId: id,
+            resourceType: newResources[id].Type,
+            properties: flight.properties,
+            data: {},
+            physicalResourceId: `${stackName}-${id}-${randomSuffix()}`,
+          });
+          created.add(id);
+        }
+      }
 
       if (failure === undefined) {
-        await this.cleanUp(run, oldTemplate, template, before, working, updated);
-        const unchanged = existing && run.events.length === 0 && canonicalJson(template) === canonicalJson(existing.template);
-        return this.finish(run, unchanged ? existing.status : existing ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE', template, working);
+        if (existing) {
+          record.status = 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
+          await this.cleanUp(run, oldTemplate, template, before, working, updated);
+        }
+        const unchanged = existing && run.events.length === 0 && canonicalJson(template) === canonicalJson(oldTemplate);
+        return this.finish(run, unchanged ? priorStatus! : existing ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE', template, working);
       }
       if (!existing) {
+        record.status = 'ROLLBACK_IN_PROGRESS';
         const status = await this.rollBackCreate(run, template, working, created) ? 'ROLLBACK_COMPLETE' : 'ROLLBACK_FAILED';
         return this.finish(run, status, template, working, failure);
       }
+      record.status = 'UPDATE_ROLLBACK_IN_PROGRESS';
       const rolledBack = await this.rollBackUpdate(run, existing.template, template, before, working, created, updated, failedUpdates);
       return this.finish(run, rolledBack ? 'UPDATE_ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_FAILED', existing.template, working, failure);
     });
@@ -233,6 +300,9 @@ export class LocalDeployDriver {
     const template = record.template;
     const templateResources = resourcesOf(template);
     const working = new Map(record.resources);
+    record.resources = working;
+    record.status = 'DELETE_IN_PROGRESS';
+    this.stacks.set(stackName, record);
     // Resources a failed rollback left behind may be missing from the template; they still get deleted.
     const nodes = [...new Set([...Object.keys(templateResources), ...working.keys()])].reverse();
     return this.withEnvironment(run, [template], async () => {
@@ -261,7 +331,15 @@ export class LocalDeployDriver {
     event: CloudFormationCustomResourceEvent,
     options: { readonly env?: Environment; readonly timeoutMs?: number } = {},
   ): Promise<InvocationOutcome> {
-    const env = { AWS_REGION: this.region, AWS_DEFAULT_REGION: this.region, ...this.options.env, ...options.env };
+    const controlPlane = await this.controlPlane.endpoint();
+    const env = {
+      AWS_REGION: this.region,
+      AWS_DEFAULT_REGION: this.region,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: controlPlane,
+      AWS_ENDPOINT_URL_SFN: controlPlane,
+      ...this.options.env,
+      ...options.env,
+    };
     return withEnv(env, async () => invokeHandler(this.handlerFor(event.ResourceType), event, {
       timeoutMs: options.timeoutMs ?? this.options.timeoutMs ?? FIFTEEN_MINUTES_MS,
       functionName: 'local-custom-resource-handler',
@@ -272,12 +350,43 @@ export class LocalDeployDriver {
   public getStack(stackName: string): StackSnapshot | undefined {
     const record = this.stacks.get(stackName);
     return record && {
-      stackName, stackId: record.stackId, status: record.status, template: record.template, resources: Object.fromEntries(record.resources),
+      stackName,
+      stackId: record.stackId,
+      status: record.status as StackStatus,
+      template: record.template,
+      resources: Object.fromEntries(record.resources),
     };
   }
 
   private newRun(stack: StackRecord, deployOptions: DeployOptions): Run {
-    return { stack, options: { ...this.options, ...deployOptions, env: { ...this.options.env, ...deployOptions.env } }, events: [] };
+    return { stack, options: { ...this.options, ...deployOptions, env: { ...this.options.env, ...deployOptions.env } }, events: [], background: [] };
+  }
+
+  /** Ends the control plane's HTTP server (the driver starts it on the first operation). */
+  public async close(): Promise<void> {
+    await this.controlPlane.close();
+  }
+
+  /** A stack as the control plane shows it: its phase's status, and the current physical id of each resource. */
+  private controlPlaneStack(nameOrId: string): ControlPlaneStack | undefined {
+    const record = [...this.stacks.values()].find((r) => r.stackName === nameOrId || r.stackId === nameOrId);
+    if (!record) return undefined;
+    const resources = new Map<string, { physicalId: string; type: string }>();
+    for (const [id, resource] of Object.entries(resourcesOf(record.template))) {
+      if (this.isDriven(resource.Type)) continue;
+      const physicalId = resource.Type === 'AWS::StepFunctions::StateMachine' ? this.arnOf(record, id, resource) : this.physicalIdOf(record, id, resource);
+      resources.set(id, { physicalId, type: resource.Type });
+    }
+    for (const [id, deployed] of record.resources) resources.set(id, { physicalId: deployed.physicalResourceId, type: deployed.resourceType });
+    return { stackName: record.stackName, stackId: record.stackId, status: record.status, template: record.template, resources };
+  }
+
+  /** The ARN of the waiter state machine behind a resource (the user function's WAITER_LOGICAL_ID), if the template names one. */
+  private waiterArn(stack: StackRecord, template: CfnTemplate, logicalId: string): string {
+    const fn = this.handlerFunction(template, logicalId);
+    const waiterId = environmentVariables(fn?.resource).WAITER_LOGICAL_ID;
+    const resource = typeof waiterId === 'string' ? resourcesOf(template)[waiterId] : undefined;
+    return resource ? this.arnOf(stack, waiterId as string, resource) : `arn:${this.partition}:states:${this.region}:${this.accountId}:stateMachine:${stack.stackName}-waiter`;
   }
 
   private order(run: Run): Order {
@@ -329,6 +438,9 @@ export class LocalDeployDriver {
     }
     const cycle = findCycle(dependencyGraph(template));
     if (cycle) problems.push(`circular dependency between resources: ${cycle.join(' -> ')}`);
+    const bytes = Buffer.byteLength(JSON.stringify(template), 'utf8');
+    if (bytes > MAX_TEMPLATE_BYTES) problems.push(`the template is ${bytes} bytes; CloudFormation accepts at most ${MAX_TEMPLATE_BYTES} (through S3)`);
+    if (Object.keys(resources).length > MAX_RESOURCES) problems.push(`the template has ${Object.keys(resources).length} resources; a stack holds at most ${MAX_RESOURCES}`);
     if (problems.length > 0) throw new Error(`Cannot deploy ${stackName}:\n  ${problems.join('\n  ')}`);
   }
 
@@ -403,10 +515,18 @@ export class LocalDeployDriver {
     failedUpdates: ReadonlyMap<string, Record<string, unknown>>,
   ): Promise<boolean> {
     const abandoned = new Map<string, DeployedResource>();
+    const variant = run.options.replacedUpdateRollback ?? 'update';
     const rollback = await runInOrder(Object.keys(resourcesOf(oldTemplate)), dependencyGraph(oldTemplate), this.order(run), true, async (id) => {
       const old = before.get(id);
       const current = updated.has(id) ? working.get(id) : failedUpdates.has(id) && old ? { ...old, properties: failedUpdates.get(id)! } : undefined;
       if (!old || !current) return true;
+      const replaced = updated.has(id) && current.physicalResourceId !== old.physicalResourceId;
+      if (replaced && variant === 'delete') {
+        // CloudFormation goes back to the old physical resource and deletes the new one in the cleanup.
+        working.set(id, old);
+        abandoned.set(id, current);
+        return true;
+      }
       const outcome = await this.send(run, 'rollback', oldTemplate, {
         requestType: 'Update',
         logicalResourceId: id,
@@ -417,11 +537,12 @@ export class LocalDeployDriver {
       });
       if (!outcome.ok) return false;
       working.set(id, { ...old, physicalResourceId: outcome.physicalResourceId, data: outcome.data });
-      if (outcome.physicalResourceId !== current.physicalResourceId) abandoned.set(id, current);
+      if (outcome.physicalResourceId !== current.physicalResourceId || (replaced && variant === 'both')) abandoned.set(id, current);
       return true;
     });
     if (rollback.failed.size > 0) return false;
 
+    run.stack.status = 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
     const newResources = resourcesOf(template);
     await runInOrder(Object.keys(newResources).reverse(), reverseGraph(dependencyGraph(template)), this.order(run), false, async (id) => {
       const target = created.has(id) ? working.get(id) : abandoned.get(id);
@@ -434,7 +555,12 @@ export class LocalDeployDriver {
     return true;
   }
 
-  private finish(run: Run, status: StackStatus, template: CfnTemplate, working: Map<string, DeployedResource>, failure?: string): OperationResult {
+  private async finish(
+    run: Run, status: StackStatus, template: CfnTemplate, working: Map<string, DeployedResource>, failure?: string,
+  ): Promise<OperationResult> {
+    // Cancelled handlers and waiters run on after CloudFormation stopped waiting for them; the operation's
+    // end state is taken once they are done.
+    await Promise.allSettled(run.background);
     const record = run.stack;
     record.status = status;
     record.template = template;
@@ -457,6 +583,9 @@ export class LocalDeployDriver {
     const deliveries = (typeof duplicate === 'function' ? duplicate(event) : duplicate) ? 2 : 1;
     const handler = this.handlerFor(input.resourceType);
     const invocation = this.invocationOptions(run, template, input.logicalResourceId);
+    const waiter = this.hasCompletionHandler(template, input.logicalResourceId)
+      ? this.waiterArn(run.stack, template, input.logicalResourceId)
+      : undefined;
     const outcomes: InvocationOutcome[] = [];
     for (let delivery = 1; delivery <= deliveries; delivery++) {
       const sent: Writable<SentEvent> = {
@@ -471,12 +600,27 @@ export class LocalDeployDriver {
       };
       run.events.push(sent);
       let outcome = await invokeHandler(handler, event, invocation);
-      if (outcome.ok && outcome.response && this.hasCompletionHandler(template, input.logicalResourceId)) {
-        outcome = await awaitCompletion(handler, event, outcome, {
-          ...invocation,
-          queryIntervalMs: run.options.queryIntervalMs ?? 0,
-          totalTimeoutMs: run.options.completionTimeoutMs ?? 30 * 60_000,
-        });
+      if (outcome.ok && outcome.response && waiter) {
+        const waiterInput = JSON.stringify({ ...event, ...outcome.response, PhysicalResourceId: outcome.physicalResourceId });
+        sent.waiterInputBytes = Buffer.byteLength(waiterInput, 'utf8');
+        const executions = this.executions.get(waiter) ?? [];
+        this.executions.set(waiter, executions);
+        const earlier = executions.find((e) => e.name === event.RequestId);
+        if (earlier && earlier.input === waiterInput) {
+          // StartExecution with the same name and input is idempotent: the first delivery's waiter answers.
+          outcome = outcomes[0] ?? outcome;
+        } else if (earlier) {
+          outcome = { ok: false, error: `ExecutionAlreadyExists: the waiter of request ${event.RequestId} was started with a different input` };
+        } else {
+          const execution: ControlPlaneExecution = { name: event.RequestId, stateMachineArn: waiter, status: 'RUNNING', input: waiterInput, startDate: Date.now() };
+          executions.push(execution);
+          outcome = await awaitCompletion(handler, event, outcome, {
+            ...invocation,
+            queryIntervalMs: run.options.queryIntervalMs ?? 0,
+            totalTimeoutMs: run.options.completionTimeoutMs ?? 30 * 60_000,
+          });
+          execution.status = outcome.ok ? 'SUCCEEDED' : 'FAILED';
+        }
       }
       outcomes.push(outcome);
       if (outcome.ok) {
@@ -538,7 +682,13 @@ export class LocalDeployDriver {
    * functions of one stack cannot see different values for the same variable.
    */
   private async withEnvironment<T>(run: Run, templates: Array<CfnTemplate | undefined>, body: () => Promise<T>): Promise<T> {
-    const env: Environment = { AWS_REGION: this.region, AWS_DEFAULT_REGION: this.region };
+    const controlPlane = await this.controlPlane.endpoint();
+    const env: Environment = {
+      AWS_REGION: this.region,
+      AWS_DEFAULT_REGION: this.region,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: controlPlane,
+      AWS_ENDPOINT_URL_SFN: controlPlane,
+    };
     for (const template of templates) {
       const context = this.intrinsicContext(run.stack, template ?? {}, run.stack.resources, run.options.parameters);
       for (const [id, resource] of Object.entries(resourcesOf(template))) {
@@ -624,9 +774,14 @@ export class LocalDeployDriver {
     switch (resource.Type) {
       case 'AWS::Lambda::Function': return `arn:${this.partition}:lambda:${this.region}:${this.accountId}:function:${id}`;
       case 'AWS::IAM::Role': return `arn:${this.partition}:iam::${this.accountId}:role/${id}`;
+      case 'AWS::StepFunctions::StateMachine': return `arn:${this.partition}:states:${this.region}:${this.accountId}:stateMachine:${id}`;
       default: return `arn:${this.partition}:${service?.toLowerCase()}:${this.region}:${this.accountId}:${kind?.toLowerCase()}/${id}`;
     }
   }
+}
+
+function randomSuffix(): string {
+  return createHash('sha256').update(`${Date.now()}${Math.random()}`).digest('hex').slice(0, 12).toUpperCase();
 }
 
 function deleteInput(resource: DeployedResource): Omit<EventInput, 'stackId' | 'region'> {

@@ -58,8 +58,45 @@ export interface InvocationOptions {
 /** The physical id the CDK Provider framework answers for a failed Create; it ignores the Delete that follows. */
 export const CREATE_FAILED_PHYSICAL_ID_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 
-/** CloudFormation rejects a custom-resource response body larger than this. */
+/** CloudFormation rejects a custom-resource response body larger than this, SUCCESS or FAILED. */
 export const MAX_RESPONSE_BYTES = 4096;
+
+/** Step Functions' limit on an execution's input: the framework's waiter gets the event and onEvent's answer. */
+export const MAX_WAITER_INPUT_BYTES = 262_144;
+
+/** The largest custom-resource request (event) the driver passes on; CloudFormation's limit is undocumented, plan for this. */
+export const MAX_REQUEST_BYTES = 262_144;
+
+/** Step Functions caps an error cause at this many characters; the framework's onTimeout re-parses the event from it. */
+export const MAX_ERROR_CAUSE_CHARS = 32_768;
+
+/**
+ * The FAILED response the Provider framework sends for an error of the user function: the message, a
+ * "Logs:" line and the rest of the stack trace as the reason, and the event's physical id (a Create
+ * without one gets the CREATE_FAILED marker). CloudFormation discards a body over 4,096 bytes, and the
+ * resource then waits for its ServiceTimeout and fails without a reason: the driver reports that instead
+ * of the message.
+ */
+export function failedResponse(event: Record<string, unknown>, error: { message: string; stack?: string }, functionName: string): string {
+  const trace = (error.stack ?? error.message).split('\n');
+  const message = [error.message, '', `Logs: /aws/lambda/${functionName}`, ''].join('\n');
+  const reason = [message, ...trace.slice(1)].join('\n');
+  const body = JSON.stringify({
+    Status: 'FAILED',
+    Reason: reason,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    PhysicalResourceId: event.PhysicalResourceId ?? (event.RequestType === 'Create' ? CREATE_FAILED_PHYSICAL_ID_MARKER : undefined),
+    LogicalResourceId: event.LogicalResourceId,
+    Data: event.Data,
+  });
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > MAX_RESPONSE_BYTES) {
+    return `CloudFormation discarded the FAILED response (${bytes} bytes; it accepts ${MAX_RESPONSE_BYTES}): no reason reaches the stack, ` +
+      'and the resource fails only when its ServiceTimeout runs out';
+  }
+  return error.message;
+}
 
 export function stackIdFor(stackName: string, region = 'us-east-1', accountId = '123456789012'): string {
   return `arn:aws:cloudformation:${region}:${accountId}:stack/${stackName}/${randomUUID()}`;
@@ -112,8 +149,8 @@ export function buildContext(options: InvocationOptions): Context {
   };
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+function asError(error: unknown): { message: string; stack?: string } {
+  return error instanceof Error ? { message: error.message, stack: error.stack } : { message: String(error) };
 }
 
 /**
@@ -133,12 +170,17 @@ export async function invokeHandler(
     timer = setTimeout(() => reject(new Error(`Task timed out after ${(options.timeoutMs / 1000).toFixed(2)} seconds`)), options.timeoutMs);
   });
   let response: CustomResourceResponse;
+  const requestBytes = Buffer.byteLength(JSON.stringify(event), 'utf8');
+  if (requestBytes > MAX_REQUEST_BYTES) {
+    clearTimeout(timer);
+    return { ok: false, error: `the custom-resource request is ${requestBytes} bytes; over ${MAX_REQUEST_BYTES}, CloudFormation cannot deliver it` };
+  }
   try {
     const payload = JSON.parse(JSON.stringify(event)) as CloudFormationCustomResourceEvent;
     const result = await Promise.race([handler(payload, buildContext(options)), timeout]);
     response = JSON.parse(JSON.stringify(result ?? {})) as CustomResourceResponse;
   } catch (error) {
-    return { ok: false, error: errorMessage(error) };
+    return { ok: false, error: failedResponse(event as unknown as Record<string, unknown>, asError(error), options.functionName) };
   } finally {
     clearTimeout(timer);
   }
@@ -187,6 +229,15 @@ export async function awaitCompletion(
 ): Promise<InvocationOutcome> {
   const giveUpAt = Date.now() + options.totalTimeoutMs;
   const request = { ...event, ...started.response, PhysicalResourceId: started.physicalResourceId };
+  const inputBytes = Buffer.byteLength(JSON.stringify(request), 'utf8');
+  if (inputBytes > MAX_WAITER_INPUT_BYTES) {
+    // The framework's onEvent fails to start the waiter, after the handler has done whatever it did.
+    return {
+      ok: false,
+      error: `States.DataLimitExceeded: the waiter's input (the event and onEvent's answer) is ${inputBytes} bytes; Step Functions accepts ${MAX_WAITER_INPUT_BYTES}`,
+      ...(event.RequestType === 'Create' ? {} : { physicalResourceId: started.physicalResourceId }),
+    };
+  }
   for (;;) {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
@@ -197,7 +248,11 @@ export async function awaitCompletion(
       const payload = JSON.parse(JSON.stringify(request)) as CloudFormationCustomResourceEvent;
       answer = JSON.parse(JSON.stringify((await Promise.race([handler(payload, buildContext(options)), timeout])) ?? {})) as CompletionResponse;
     } catch (error) {
-      return { ok: false, error: errorMessage(error), physicalResourceId: started.physicalResourceId };
+      return {
+        ok: false,
+        error: failedResponse(request as unknown as Record<string, unknown>, asError(error), options.functionName),
+        physicalResourceId: started.physicalResourceId,
+      };
     } finally {
       clearTimeout(timer);
     }
@@ -208,6 +263,17 @@ export async function awaitCompletion(
       return { ok: false, error: '"Data" is not allowed if "IsComplete" is "False"', physicalResourceId: started.physicalResourceId };
     }
     if (Date.now() + options.queryIntervalMs >= giveUpAt) {
+      // The framework's onTimeout re-reads the event from the error's cause, which Step Functions cuts at
+      // 32,768 characters: a larger event cannot be parsed, and no response is ever sent.
+      const cause = JSON.stringify({ errorMessage: JSON.stringify(request) });
+      if (cause.length > MAX_ERROR_CAUSE_CHARS) {
+        return {
+          ok: false,
+          error: `the waiter timed out and its onTimeout could not re-read the event (${cause.length} characters; Step Functions keeps ${MAX_ERROR_CAUSE_CHARS}): ` +
+            'no response is sent, and the resource fails only when its ServiceTimeout runs out',
+          physicalResourceId: started.physicalResourceId,
+        };
+      }
       return { ok: false, error: 'Operation timed out', physicalResourceId: started.physicalResourceId };
     }
     await new Promise((resolve) => setTimeout(resolve, options.queryIntervalMs));

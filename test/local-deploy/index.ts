@@ -4,7 +4,13 @@ import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { GROUP_RESOURCE_TYPE } from '../../src/voice-connector-group-properties';
 
 export * from './driver';
-export { awaitCompletion, buildContext, buildEvent, CREATE_FAILED_PHYSICAL_ID_MARKER, MAX_RESPONSE_BYTES, stackIdFor } from './events';
+export {
+  awaitCompletion, buildContext, buildEvent, CREATE_FAILED_PHYSICAL_ID_MARKER, failedResponse, MAX_ERROR_CAUSE_CHARS, MAX_REQUEST_BYTES,
+  MAX_RESPONSE_BYTES,
+  MAX_WAITER_INPUT_BYTES, stackIdFor,
+} from './events';
+export { ControlPlaneServer } from './control-plane';
+export type { ControlPlaneCall } from './control-plane';
 export type { CustomResourceHandler, CustomResourceResponse, EventInput, InvocationOutcome, RequestType } from './events';
 export { canonicalJson, IntrinsicError, resolveValue, stringifyProperties } from './intrinsics';
 export type { IntrinsicContext } from './intrinsics';
@@ -14,6 +20,9 @@ export type { CfnResource, CfnTemplate, StackTemplate } from './template';
 
 /** The bundled phone-number binding handler, as the npm package ships it (exists once the project is built). */
 export const PHONE_NUMBERS_HANDLER_ASSET = path.join(__dirname, '..', '..', 'assets', 'phone-numbers-handler', 'index.js');
+
+/** The bundled scheduled drift check (exists once the project is built). */
+export const DRIFT_CHECK_HANDLER_ASSET = path.join(__dirname, '..', '..', 'assets', 'drift-check-handler', 'index.js');
 
 /** The bundled voice connector group handler (exists once the project is built). */
 export const VOICE_CONNECTOR_GROUP_HANDLER_ASSET = path.join(__dirname, '..', '..', 'assets', 'voice-connector-group-handler', 'index.js');

@@ -10,6 +10,8 @@ export interface GraphRun {
   readonly failed: ReadonlySet<string>;
   /** Never started: blocked behind a failure, or left when the run stopped. */
   readonly notRun: ReadonlySet<string>;
+  /** Still running when the run gave up on them (`abandonOnFailure`), with their tasks. */
+  readonly abandoned: ReadonlyMap<string, Promise<boolean>>;
 }
 
 /**
@@ -23,6 +25,7 @@ export async function runInOrder(
   order: Order,
   stopOnFailure: boolean,
   task: (node: string) => Promise<boolean>,
+  abandonOnFailure = false,
 ): Promise<GraphRun> {
   const pending = new Set(nodes);
   const succeeded = new Set<string>();
@@ -31,6 +34,7 @@ export async function runInOrder(
   const ready = (node: string) => pending.has(node) && depsOf(node).every((dep) => succeeded.has(dep));
   const halted = () => stopOnFailure && failed.size > 0;
   const record = (node: string, ok: boolean) => (ok ? succeeded : failed).add(node);
+  const inFlight = new Map<string, Promise<boolean>>();
 
   if (order !== 'parallel') {
     const preference = order === 'reverse' ? [...nodes].reverse() : nodes;
@@ -40,21 +44,23 @@ export async function runInOrder(
     }
   } else {
     await new Promise<void>((resolve, reject) => {
-      let running = 0;
       const pump = () => {
         for (const node of halted() ? [] : nodes.filter(ready)) {
           pending.delete(node);
-          running += 1;
-          task(node).then((ok) => {
+          const running = task(node);
+          inFlight.set(node, running);
+          running.then((ok) => {
+            inFlight.delete(node);
             record(node, ok);
-            running -= 1;
             pump();
           }, reject);
         }
-        if (running === 0) resolve();
+        // With abandonOnFailure, a failure ends the run at once: what still runs is handed back, abandoned.
+        if (inFlight.size === 0 || (abandonOnFailure && halted())) resolve();
       };
       pump();
     });
   }
-  return { succeeded, failed, notRun: pending };
+  const abandoned = abandonOnFailure ? new Map(inFlight) : new Map<string, Promise<boolean>>();
+  return { succeeded, failed, notRun: pending, abandoned };
 }

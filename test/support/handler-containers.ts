@@ -9,10 +9,10 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { CustomResourceHandler, CustomResourceResponse, PHONE_NUMBERS_HANDLER_ASSET } from '../local-deploy';
+import { CustomResourceHandler, CustomResourceResponse, DRIFT_CHECK_HANDLER_ASSET, PHONE_NUMBERS_HANDLER_ASSET } from '../local-deploy';
 
 /** Environment variables a Lambda container of the handler sees (from the template, the driver or the runtime). */
-const FORWARDED_ENV = /^(AWS_|BATCH_SIZE$|CONCURRENCY$|NUMBER_ATTEMPTS$|LOG_LEVEL$)/;
+const FORWARDED_ENV = /^(AWS_|BATCH_SIZE$|CONCURRENCY$|NUMBER_ATTEMPTS$|LOG_LEVEL$|WAITER_LOGICAL_ID$)/;
 
 /**
  * Runs inside each container process. The environment is replaced per invocation because the driver sets
@@ -30,7 +30,7 @@ process.on('message', async ({ id, asset, event, env, remainingMs }) => {
     const result = await handler(event, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) });
     process.send({ id, ok: true, result: result ?? null });
   } catch (error) {
-    process.send({ id, ok: false, message: error && error.message || String(error), name: error && error.name });
+    process.send({ id, ok: false, message: error && error.message || String(error), name: error && error.name, stack: error && error.stack });
   }
 });
 `;
@@ -48,6 +48,7 @@ interface Reply {
   readonly result?: CustomResourceResponse;
   readonly message?: string;
   readonly name?: string;
+  readonly stack?: string;
 }
 
 export interface HandlerContainersOptions {
@@ -77,11 +78,11 @@ export class HandlerContainers {
     return async (event, context) => this.invoke(asset, event, context);
   }
 
-  /** Invokes the bundled handler with any event (e.g. a scheduled drift check). */
-  public async invokeRaw(event: unknown, remainingMs = 60_000): Promise<unknown> {
+  /** Invokes a bundled handler (by default the scheduled drift check's) with any event. */
+  public async invokeRaw(event: unknown, remainingMs = 60_000, asset = DRIFT_CHECK_HANDLER_ASSET): Promise<unknown> {
     const deadline = Date.now() + remainingMs;
     const context = { getRemainingTimeInMillis: () => deadline - Date.now() } as Context;
-    return this.invoke(PHONE_NUMBERS_HANDLER_ASSET, event as CloudFormationCustomResourceEvent, context);
+    return this.invoke(asset, event as CloudFormationCustomResourceEvent, context);
   }
 
   /** Ends every container (the next invocation is a cold start). */
@@ -109,6 +110,8 @@ export class HandlerContainers {
           } else {
             const error = new Error(message.message);
             if (message.name) error.name = message.name;
+            // Lambda reports the thrown error's own stack (its trace), which the Provider framework puts in the reason.
+            error.stack = message.stack ?? message.message;
             reject(error);
           }
         };

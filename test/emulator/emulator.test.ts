@@ -29,8 +29,8 @@ import {
   UnauthorizedClientException,
   UpdateVoiceConnectorGroupCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
-import { Emulator, FaultOptions, mulberry32, startEmulator } from './emulator';
-import { FaultInjector } from './emulator/faults';
+import { Emulator, FaultOptions, mulberry32, startEmulator } from '.';
+import { FaultInjector } from './faults';
 
 const NUMBERS = ['+12065550100', '+12065550101', '+12065550102', '+12065550103', '+12065550104'];
 
@@ -556,11 +556,13 @@ describe('faults', () => {
       { forcedErrors: { NotAnOperation: { exception: 'ForbiddenException' } } as never },
       { forcedErrors: { GetPhoneNumber: { exception: 'ForbiddenException', after: -1 } } },
       { offsetPaging: 'yes' as never },
+      { unnamedErrorRate: 2 },
+      { strictGroupDelete: 'yes' as never },
       { tpslimit: 3 } as never,
     ];
     for (const options of bad) expect(() => emu.control.setFaults(options)).toThrow();
-    const rates = { perNumberThrottleRate: 0, serverErrorRate: 0, latencyMs: 0 };
-    const rules = { strictReassociate: false, strictDisassociate: false, offsetPaging: false };
+    const rates = { perNumberThrottleRate: 0, serverErrorRate: 0, latencyMs: 0, unnamedErrorRate: 0 };
+    const rules = { strictReassociate: false, strictDisassociate: false, offsetPaging: false, strictGroupDelete: true };
     expect(emu.control.getFaults()).toEqual({ ...rates, ...rules, forcedErrors: {} });
     emu.control.setFaults({ tpsLimit: 5, maxListLength: 10 });
     emu.control.setFaults({ tpsLimit: null });
@@ -700,7 +702,7 @@ describe('control API', () => {
 
 describe('standalone CLI', () => {
   test('prints its URL and an AWS CLI example, serves seeded numbers and the group, and stops on SIGTERM', async () => {
-    const root = path.join(__dirname, '..');
+    const root = path.join(__dirname, '..', '..');
     const child = spawn(path.join(root, 'node_modules', '.bin', 'ts-node'),
       ['--project', 'test/tsconfig.json', 'test/emulator/cli.ts', '--seed', '3', '--seed-numbers', '+12065550100,12065550101', '--group', 'demo'],
       { cwd: root, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });

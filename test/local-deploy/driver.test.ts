@@ -8,8 +8,8 @@ import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import {
   buildEvent, CfnResource, CREATE_FAILED_PHYSICAL_ID_MARKER, CustomResourceHandler, LIBRARY_HANDLERS, LocalDeployDriver,
   OperationResult, PHONE_NUMBERS_HANDLER_ASSET, readCloudAssembly, StackTemplate, synthApp,
-} from './local-deploy';
-import { BINDING_RESOURCE_TYPE } from '../src/binding-properties';
+} from '.';
+import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 
 const GROUP_TYPE = 'Custom::VoiceConnectorGroup';
 const TOKEN = 'arn:aws:lambda:us-east-1:123456789012:function:provider-framework';
@@ -703,9 +703,9 @@ describe('environment and handler modules', () => {
   test('the library registry maps each resource type to its bundled asset', () => {
     expect(LIBRARY_HANDLERS).toEqual({
       [BINDING_RESOURCE_TYPE]: PHONE_NUMBERS_HANDLER_ASSET,
-      'Custom::VoiceConnectorGroup': path.resolve(__dirname, '..', 'assets', 'voice-connector-group-handler', 'index.js'),
+      'Custom::VoiceConnectorGroup': path.resolve(__dirname, '..', '..', 'assets', 'voice-connector-group-handler', 'index.js'),
     });
-    expect(PHONE_NUMBERS_HANDLER_ASSET).toBe(path.resolve(__dirname, '..', 'assets', 'phone-numbers-handler', 'index.js'));
+    expect(PHONE_NUMBERS_HANDLER_ASSET).toBe(path.resolve(__dirname, '..', '..', 'assets', 'phone-numbers-handler', 'index.js'));
   });
 });
 

@@ -1,16 +1,17 @@
 import {
   BadRequestException, ChimeSDKVoiceClient, ConflictException, CreateVoiceConnectorGroupCommand, DeleteVoiceConnectorGroupCommand,
-  ForbiddenException, GetVoiceConnectorGroupCommand, NotFoundException, UpdateVoiceConnectorGroupCommand, type VoiceConnectorGroup,
+  ForbiddenException, GetVoiceConnectorGroupCommand, ListVoiceConnectorGroupsCommand, NotFoundException, UpdateVoiceConnectorGroupCommand,
+  type VoiceConnectorGroup,
 } from '@aws-sdk/client-chime-sdk-voice';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { DeadlineRetryStrategy } from '../lambda/client';
-import { createLogger } from '../lambda/log';
-import { groupClient } from '../lambda/voice-connector-group/client';
-import { handler } from '../lambda/voice-connector-group/index';
-import { onGroupEvent, planGroupUpdate } from '../lambda/voice-connector-group/reconcile';
-import { InvalidGroupPropertiesError, parseGroupRequest, parseGroupSpec, type GroupSpec } from '../lambda/voice-connector-group/request';
+import { DeadlineRetryStrategy } from '../../lambda/shared/client';
+import { createLogger } from '../../lambda/shared/log';
+import { groupClient } from '../../lambda/voice-connector-group/client';
+import { handler } from '../../lambda/voice-connector-group/index';
+import { onGroupEvent, planGroupUpdate } from '../../lambda/voice-connector-group/reconcile';
+import { InvalidGroupPropertiesError, parseGroupRequest, parseGroupSpec, type GroupSpec } from '../../lambda/voice-connector-group/request';
 
 const GROUP_ID = '00000000-0000-4000-8000-000000000001';
 const GROUP_ARN = `arn:aws:chime:us-east-1:123456789012:vcg/${GROUP_ID}`;
@@ -55,10 +56,39 @@ function group(overrides: Partial<VoiceConnectorGroup> = {}): VoiceConnectorGrou
   };
 }
 
-const run = (e: CloudFormationCustomResourceEvent) => onGroupEvent(parseGroupRequest(e), groupClient, log);
+const run = (e: CloudFormationCustomResourceEvent) => onGroupEvent(parseGroupRequest(e), groupClient(Date.now() + 60_000), log);
 const data = { VoiceConnectorGroupId: GROUP_ID, VoiceConnectorGroupArn: GROUP_ARN };
 
-beforeEach(() => mock.reset());
+beforeEach(() => {
+  mock.reset();
+  // No group of the declared name yet; a group with no voice connectors left to remove.
+  mock.on(ListVoiceConnectorGroupsCommand).resolves({ ...meta, VoiceConnectorGroups: [] });
+  mock.on(GetVoiceConnectorGroupCommand).resolves({ ...meta, VoiceConnectorGroup: group({ VoiceConnectorItems: [] }) });
+});
+
+describe('Create finds its own group by name (a repeated delivery must not make a second group)', () => {
+  test('a group of the declared name created within the hour is this event\'s own: adopted, nothing created', async () => {
+    const recent = group({ CreatedTimestamp: new Date(Date.now() - 5 * 60_000) });
+    mock.on(ListVoiceConnectorGroupsCommand).resolves({ ...meta, VoiceConnectorGroups: [group({ Name: 'other', VoiceConnectorGroupId: 'g-2' }), recent] });
+    await expect(run(event('Create'))).resolves.toEqual({ PhysicalResourceId: GROUP_ID, Data: data });
+    expect(mock).toHaveReceivedCommandTimes(CreateVoiceConnectorGroupCommand, 0);
+  });
+
+  test('an older group of the declared name is someone else\'s: an error naming it, nothing created', async () => {
+    mock.on(ListVoiceConnectorGroupsCommand).resolves({ ...meta, VoiceConnectorGroups: [group({ CreatedTimestamp: new Date('2026-01-01T00:00:00Z') })] });
+    await expect(run(event('Create'))).rejects.toThrow(/A voice connector group named "support-lines" already exists \(00000000-0000-4000-8000-000000000001/);
+    expect(mock).toHaveReceivedCommandTimes(CreateVoiceConnectorGroupCommand, 0);
+  });
+});
+
+test('Delete removes the group\'s voice connectors before deleting it', async () => {
+  mock.on(GetVoiceConnectorGroupCommand).resolves({ ...meta, VoiceConnectorGroup: group() });
+  mock.on(UpdateVoiceConnectorGroupCommand).resolves(meta);
+  mock.on(DeleteVoiceConnectorGroupCommand).resolves(meta);
+  await run(event('Delete'));
+  expect(mock).toHaveReceivedNthCommandWith(2, UpdateVoiceConnectorGroupCommand, { VoiceConnectorGroupId: GROUP_ID, Name: 'support-lines', VoiceConnectorItems: [] });
+  expect(mock).toHaveReceivedCommandTimes(DeleteVoiceConnectorGroupCommand, 1);
+});
 
 describe('Create', () => {
   test('creates the group with the declared name and items; the physical id is the group id', async () => {
@@ -216,8 +246,8 @@ describe('Lambda entry point', () => {
     }
   });
 
-  test('the module client retries with the deploy-time DeadlineRetryStrategy', async () => {
-    const strategy = await groupClient.config.retryStrategy();
+  test('the group client retries with the deploy-time DeadlineRetryStrategy', async () => {
+    const strategy = await groupClient(Date.now() + 60_000).config.retryStrategy();
     expect(strategy).toBeInstanceOf(DeadlineRetryStrategy);
   });
 });

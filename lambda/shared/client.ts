@@ -232,25 +232,28 @@ function windowToken(count: number, slot: Slot, failures: number): WindowToken {
   return { getRetryCount: () => count, getRetryDelay: () => 0, slot, failures };
 }
 
-let callDeadline = Number.POSITIVE_INFINITY;
+/**
+ * One rate limiter and one connection pool per Lambda container: every client an invocation makes shares
+ * them, so concurrent calls pace themselves together and warm invocations reuse their connections.
+ */
+const sharedLimiter = new WindowRateLimiter();
+const sharedRequestHandler = { connectionTimeout: 5_000, requestTimeout: 30_000 };
 
-/** Sets the time (epoch ms) after which the shared client stops retrying. Called once per invocation. */
-export function setCallDeadline(epochMs: number): void {
-  callDeadline = epochMs;
+/**
+ * A Chime SDK Voice client with the deploy-time retry policy, retrying until `deadline()` (epoch ms).
+ * Region and endpoint come from the SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL_CHIME_SDK_VOICE).
+ */
+export function deployTimeClient(deadline: () => number, limiter: WindowRateLimiter = sharedLimiter): ChimeSDKVoiceClient {
+  return new ChimeSDKVoiceClient({
+    retryStrategy: new DeadlineRetryStrategy({ maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 20_000, deadline, limiter }),
+    requestHandler: sharedRequestHandler,
+  });
 }
 
 /**
- * One client per Lambda container, created at module load so warm invocations reuse its connections
- * and every concurrent call shares one rate limiter.
- * Region and endpoint come from the SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL_CHIME_SDK_VOICE).
+ * An abort signal that fires at `until` (epoch ms), for a call that must not outlive the invocation's
+ * hard end: a call started just before the end would otherwise run up to its 30-second request timeout.
  */
-// Pure: a bundle that does not use this client (the group handler's) leaves its creation out.
-export const chimeClient = /* @__PURE__ */ deployTimeClient(() => callDeadline);
-
-/** A Chime SDK Voice client with the deploy-time retry policy, retrying until `deadline()` (epoch ms). */
-export function deployTimeClient(deadline: () => number): ChimeSDKVoiceClient {
-  return new ChimeSDKVoiceClient({
-    retryStrategy: new DeadlineRetryStrategy({ maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 20_000, deadline }),
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
-  });
+export function abortAt(until: number): AbortSignal {
+  return AbortSignal.timeout(Math.max(1, until - Date.now()));
 }
