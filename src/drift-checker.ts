@@ -13,7 +13,8 @@ export const DRIFT_CHECK_REPAIR_ACTIONS: readonly string[] = [
   'chime:DisassociatePhoneNumbersFromVoiceConnectorGroup',
 ];
 
-function rootOf(stack: Stack): Stack {
+/** The outermost stack of a nested stack (the stack itself when it is not nested). */
+export function rootOf(stack: Stack): Stack {
   let current = stack;
   while (current.nestedStackParent) current = current.nestedStackParent;
   return current;

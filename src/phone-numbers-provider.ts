@@ -5,6 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
 import { ANSWER_LIMIT_MINUTES, WAITER_LOGICAL_ID_ENV } from './binding-properties';
+import { rootOf } from './drift-checker';
 import { bundledFunction } from './handler-assets';
 import { ProviderLogGroups } from './handler-settings';
 import { acknowledgeNagFindings, invokeVersionsOf, wildcardResource } from './nag';
@@ -124,6 +125,9 @@ export class PhoneNumbersProvider extends Construct {
       actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'],
       resources: [stack.stackId],
     }));
+    // A nested stack rolls back with its root: the handler reads the root's status too.
+    const root = rootOf(stack);
+    if (root !== stack) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [root.stackId] }));
     const machine = waiter.node.defaultChild as CfnResource;
     const waiterId = stack.getLogicalId(machine);
     this.handler.addEnvironment(WAITER_LOGICAL_ID_ENV, waiterId);

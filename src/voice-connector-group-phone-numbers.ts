@@ -12,13 +12,14 @@ import type { PhoneNumbersHandlerOptions } from './phone-numbers-handler-options
  */
 export enum ReconcileMode {
   /**
-   * Only when the construct's properties change (CloudFormation sends an Update only then), and only the
-   * numbers that changed. Drift made outside the stack stays until the declaration changes.
+   * Only when the declaration of a number changes (CloudFormation sends an Update to the binding resource
+   * that holds it only then), and only the numbers that changed. Drift made outside the stack stays until
+   * the declaration changes.
    */
   ON_CHANGE = 'ON_CHANGE',
   /**
-   * On every deploy: the construct renders a property that changes on every synth, so CloudFormation
-   * sends an Update each time, and the handler reads every declared number and repairs any difference
+   * On every deploy: the binding resources holding these numbers get a property that changes on every
+   * synth, so CloudFormation sends each an Update each time, and the handler reads these numbers and repairs any difference
    * (binds declared numbers that are not bound; takes numbers bound elsewhere only with `forceAssociate`).
    * The stack then changes on every deploy, so `cdk deploy` never reports "no changes" for it.
    */

@@ -179,5 +179,11 @@ describe('limits', () => {
     bind(nested, 'B', { voiceConnectorGroupId: 'vcg-1', phoneNumbers: [NUMBERS[1]] });
     expect(Object.keys(Template.fromStack(nested).findResources(BINDING_RESOURCE_TYPE))).toEqual([shardLogicalId(shardOf(NUMBERS[1]))]);
     expect(Object.keys(Template.fromStack(parent).findResources(BINDING_RESOURCE_TYPE))).toEqual([shardLogicalId(shardOf(NUMBERS[0]))]);
+    // The nested stack's handler reads its root's status (a nested stack rolls back with its root).
+    const statements = Object.values(Template.fromStack(nested).findResources('AWS::IAM::Policy'))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement as any[]);
+    const describeRoot = statements.filter((st) => st.Action === 'cloudformation:DescribeStacks');
+    expect(describeRoot.length).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(describeRoot)).toMatch(/referencetoParent.*AWSStackId|AWS::StackId/i);
   });
 });

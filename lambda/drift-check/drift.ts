@@ -63,8 +63,8 @@ export async function checkDrift(
   const { log } = settings;
   const input = event[DRIFT_CHECK_KEY];
   const phase = await stackPhase(stacks, input.StackId);
-  if (/_IN_PROGRESS$|_FAILED$/.test(phase.status) || phase.rollingBack) {
-    const skipped = `the stack is ${phase.status}${phase.rollingBack && !/ROLLBACK/.test(phase.status) ? ' (its root stack is rolling back)' : ''}`;
+  if (phase.busy) {
+    const skipped = `the stack is ${phase.status}${phase.rootStatus ? ` (its root stack is ${phase.rootStatus})` : ''}`;
     log.info('drift check skipped: the stack is changing; the next check runs as usual', { groupId: input.VoiceConnectorGroupId, status: phase.status });
     return {
       groupId: input.VoiceConnectorGroupId,

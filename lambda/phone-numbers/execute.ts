@@ -6,7 +6,7 @@ import {
   DisassociatePhoneNumbersFromVoiceConnectorGroupCommand,
   type PhoneNumberError,
 } from '@aws-sdk/client-chime-sdk-voice';
-import { CONTESTED, isTransient, OUT_OF_TIME } from './error-codes';
+import { CONTESTED, isDenied, isTransient, OUT_OF_TIME } from './error-codes';
 import { lookupOwners } from './observe';
 import type { Step } from './plan';
 import type { Owner } from './record';
@@ -135,15 +135,29 @@ export class Executor {
       : (batch: string[]) => this.disassociateCall(target.id, batch);
     const results = await Promise.all(chunk(numbers, this.batchSize).map((batch) => this.slots.run(async () => {
       if (this.failedForGood && !this.options.bestEffort) return { succeeded: [], failed: [] };
-      const result = await this.callWithRetries(batch, call, target, action);
+      const sent = await this.callWithRetries(batch, call, target, action);
+      const result = action === 'disassociate' ? await this.settleDisassociations(sent, target) : sent;
       this.failedForGood ||= result.failed.some((f) => f.code !== OUT_OF_TIME);
       return result;
     })));
     const succeeded = results.flatMap((r) => r.succeeded);
     for (const number of succeeded) journal.push({ kind: action === 'associate' ? 'associated' : 'disassociated', target, number });
-    // NotFound on a disassociation means the number is not on the group (unbound by hand, moved, or a
-    // repeated event), and NotFoundException that the group itself is gone: either way the goal is reached.
-    return results.flatMap((r) => r.failed).filter((f) => !(action === 'disassociate' && (f.code === 'NotFound' || f.code === 'NotFoundException')));
+    return results.flatMap((r) => r.failed);
+  }
+
+  /**
+   * A disassociation wants the number off the group, and a number already off it is the goal reached:
+   * NotFound (the number is not on the group: unbound by hand, moved, a repeated event) and
+   * NotFoundException (the group itself is gone) say so, and any other lasting per-number error is read
+   * back, since the API reference does not say what the service answers for a number on another group.
+   * Numbers found off the group are neither failures nor journaled (this call did not unbind them).
+   */
+  private async settleDisassociations(result: CallResult, target: Owner): Promise<CallResult> {
+    const open = result.failed.filter((f) => f.code !== 'NotFound' && f.code !== 'NotFoundException');
+    const unsure = open.filter((f) => f.code !== OUT_OF_TIME && f.code !== 'Unverified' && !isDenied(f.code));
+    if (unsure.length === 0) return { succeeded: result.succeeded, failed: open };
+    const off = await this.verify(unsure.map((f) => f.number), target, 'disassociate');
+    return { succeeded: result.succeeded, failed: open.filter((f) => !off.has(f.number)) };
   }
 
   /**

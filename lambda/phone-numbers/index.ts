@@ -152,7 +152,14 @@ class Invocation {
   private async forward(request: Extract<ShardRequest, { type: 'Create' | 'Update' }>): Promise<OnEventResponse> {
     const { desired } = request;
     const previous = request.type === 'Update' ? request.previous : undefined;
-    const readings = await this.reads(forwardReads(desired, previous));
+    const listed = await this.reads(forwardReads(desired, previous));
+    // A listing shows what is on a group, not where a missing number went. Every-deploy numbers the stack
+    // already had there and the listing did not show have drifted: each is read on its own, so one moved
+    // elsewhere is reported and left, instead of being sent to a plain association the service refuses.
+    const drifted = [...desired.bindings.values()]
+      .filter((b) => b.everyDeploy && previous?.bindings.get(b.number)?.groupId === b.groupId && currentOwner(listed, b.number) === undefined)
+      .map((b) => b.number);
+    const readings = drifted.length === 0 ? listed : mergeReadings(listed, await this.reads({ numbers: drifted.sort(), groups: [] }));
     const plan = planForward(desired, previous, readings);
     const ownId = request.type === 'Update' ? request.physicalId : undefined;
     if (plan.refused.length > 0) {
@@ -595,3 +602,12 @@ function userError(message: string): Error {
 }
 
 export { InvalidPropertiesError };
+
+/** Readings of one event put together: a later read of a number wins over a listing. */
+function mergeReadings(first: Readings, second: Readings): Readings {
+  return {
+    owners: new Map([...first.owners, ...second.owners]),
+    groups: new Map([...first.groups, ...second.groups]),
+    missingGroups: new Set([...first.missingGroups, ...second.missingGroups]),
+  };
+}

@@ -12,6 +12,10 @@ export interface StackPhase {
   readonly rollingBack: boolean;
   /** The stack is being deleted. */
   readonly deleting: boolean;
+  /** The status of the root stack, for a nested stack. */
+  readonly rootStatus?: string;
+  /** The stack or its root is mid-operation (`_IN_PROGRESS`) or stuck (`_FAILED`); a settled `*_ROLLBACK_COMPLETE` is not busy. */
+  readonly busy: boolean;
 }
 
 const ROLLING_BACK = /ROLLBACK/;
@@ -23,13 +27,14 @@ const ROLLING_BACK = /ROLLBACK/;
  */
 const RECENT_EXECUTIONS = 300;
 
+const BUSY = /_IN_PROGRESS$|_FAILED$/;
+
 export async function stackPhase(reader: StackReader, stackId: string): Promise<StackPhase> {
   const own = await reader.describeStack(stackId);
-  let rollingBack = ROLLING_BACK.test(own.status);
-  if (!rollingBack && own.rootId && own.rootId !== stackId) {
-    rollingBack = ROLLING_BACK.test((await reader.describeStack(own.rootId)).status);
-  }
-  return { status: own.status, rollingBack, deleting: own.status.startsWith('DELETE') };
+  const root = own.rootId && own.rootId !== stackId ? (await reader.describeStack(own.rootId)).status : undefined;
+  const rollingBack = ROLLING_BACK.test(own.status) || (root !== undefined && ROLLING_BACK.test(root));
+  const busy = BUSY.test(own.status) || (root !== undefined && BUSY.test(root));
+  return { status: own.status, rootStatus: root, rollingBack, busy, deleting: own.status.startsWith('DELETE') };
 }
 
 /**

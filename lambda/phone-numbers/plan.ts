@@ -122,7 +122,7 @@ export function forwardReads(desired: ShardSpec, previous: ShardSpec | undefined
  * - A number the stack stops declaring is unbound if it is still on its group, unless declared RETAIN.
  * - Every-deploy numbers are read and repaired even when unchanged.
  * - A number on an exclusive group that the stack does not declare for it, and that hashes to this shard,
- *   is unbound (`foreign`, never recorded: a rollback does not put it back).
+ *   is unbound (`foreign`), and recorded like any other unbinding: a rollback binds it back.
  */
 export function planForward(desired: ShardSpec, previous: ShardSpec | undefined, readings: Readings): ForwardPlan {
   const binds = new Map<string, { target: Owner; force: boolean; numbers: string[] }>();
@@ -194,6 +194,7 @@ export function planForward(desired: ShardSpec, previous: ShardSpec | undefined,
       if (shardOf(number) !== desired.shard || desired.bindings.get(number)?.groupId === groupId) continue;
       if (desired.bindings.has(number) || unbound.has(number)) continue; // moved off by the steps above
       unbind(groupId, number);
+      unbound.set(number, groupId);
       foreign++;
     }
   }

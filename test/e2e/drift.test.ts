@@ -107,6 +107,36 @@ test('EVERY_DEPLOY + exclusive + forceAssociate: a redeploy repairs all three ca
   world.expectState({ [a]: pool.slice(0, 4) }, { released: [world.account.foreignOnA, spare] });
 });
 
+test('EVERY_DEPLOY + exclusive without forceAssociate (the group is listed): the moved number is looked up, reported and left; the deploy succeeds', async () => {
+  const { groups: { a, other }, pool, spare } = await world.reset();
+  const decls: Decl[] = [{ id: 'Line', group: a, numbers: pool.slice(0, 4), reconcile: ReconcileMode.EVERY_DEPLOY, exclusive: true }];
+  expect((await world.deploy(decls)).status).toBe('CREATE_COMPLETE');
+  makeDrift();
+  world.rebaseline();
+
+  const result = await world.deploy(decls);
+  expect(result.failure).toBeUndefined();
+  expect(result.status).toBe('UPDATE_COMPLETE');
+  expect(repairData(result)).toEqual({ DriftReboundCount: 1, DriftUnboundCount: 1, DriftNotRepairedCount: 1 });
+  expect(world.emu.control.getBinding(pool[0])).toEqual(groupBinding(other));
+  expect(world.emu.control.getBinding(pool[1])).toEqual(groupBinding(a));
+  expect(world.emu.control.getBinding(spare)).toBeNull();
+});
+
+test('exclusive: numbers a failed deploy unbound from the group because the stack does not declare them are bound again by the rollback', async () => {
+  const { groups: { a }, pool, spare, notInInventory } = await world.reset();
+  const decls: Decl[] = [{ id: 'Line', group: a, numbers: pool.slice(0, 2), exclusive: true }];
+  expect((await world.deploy(decls)).status).toBe('CREATE_COMPLETE');
+  world.emu.control.bind(spare, 'VoiceConnectorGroupId', a);
+  world.rebaseline();
+
+  // The update unbinds spare (foreign on an exclusive group); another construct fails; the rollback is exact.
+  const result = await world.deploy([{ ...decls[0], numbers: pool.slice(0, 3) }, { id: 'Broken', group: a, numbers: [notInInventory], exclusive: true }], { order: 'topological' });
+  expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+  world.expectState({ [a]: pool.slice(0, 2) });
+  expect(world.emu.control.getBinding(spare)).toEqual(groupBinding(a));
+});
+
 test('ON_CHANGE (default): a redeploy sees nothing; making the group exclusive unbinds what the stack does not declare on it', async () => {
   const { groups: { a, other }, pool, spare } = await world.reset();
   expect((await world.deploy([{ id: 'Line', group: a, numbers: pool.slice(0, 4) }])).status).toBe('CREATE_COMPLETE');
@@ -214,6 +244,10 @@ test('while the stack is being deployed or rolled back, the check does nothing a
     expect(skipped.result.skipped).toContain(status);
     expect(skipped.calls).toBe(0);
   }
+  // A failed deploy that rolled back settles: the checks go on, against the template rolled back to.
+  record.status = 'UPDATE_ROLLBACK_COMPLETE';
+  expect((await check(a, true)).result.repaired).toBe(1);
+  world.emu.control.unbind(pool[1]);
   record.status = 'UPDATE_COMPLETE';
   expect((await check(a, true)).result.repaired).toBe(1);
 });

@@ -104,6 +104,24 @@ describe('Executor', () => {
     });
   });
 
+  test('a disassociation the service refuses for a number that is on another group reaches the goal: read back, no failure, untouched', async () => {
+    const [n] = numbers(1);
+    fake.own([n], { kind: 'group', id: GROUP_B }).script('disassociate', n, 'BadRequest');
+    const result = await executor().run([{ kind: 'disassociate', groupId: GROUP_A, numbers: [n] }]);
+    expect(result.failures).toEqual([]);
+    expect(result.journal).toEqual([]);
+    expect(fake.snapshot()).toEqual({ [n]: `group:${GROUP_B}` });
+  });
+
+  test('a number already off its group in one batch never stops the other batches of a disassociation', async () => {
+    const gone = numbers(25);
+    fake.own(gone.slice(1), { kind: 'group', id: GROUP_A }).own([gone[0]]);
+    fake.script('disassociate', gone[0], 'NotFound');
+    const result = await executor({ concurrency: 1 }).run([{ kind: 'disassociate', groupId: GROUP_A, numbers: gone }]);
+    expect(result.failures).toEqual([]);
+    expect(fake.boundTo(GROUP_A)).toEqual([]);
+  });
+
   test('a contested number\'s failure names its owner', async () => {
     const [n] = numbers(1);
     fake.own([n], { kind: 'voiceConnector', id: 'vc-9' });

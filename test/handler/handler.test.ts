@@ -141,6 +141,20 @@ describe('rollback', () => {
     expect(fake.snapshot()).toEqual({ [n1]: `group:${GROUP_A}` });
   });
 
+  test('a number unbound from an exclusive group because the stack does not declare it is bound again by the rollback', async () => {
+    const [foreign] = numbers(1, 50);
+    fake.own([n1]).own([foreign], { kind: 'group', id: GROUP_A });
+    const before = props([{ numbers: [n1] }]);
+    fake.own([n1], { kind: 'group', id: GROUP_A });
+    const after = props([{ numbers: [n1, n2] }], { exclusive: [GROUP_A] });
+    fake.own([n2]);
+    const forward = await run(updateEvent(after, before, 'old-id'));
+    expect(fake.snapshot()).toEqual({ [n1]: `group:${GROUP_A}`, [n2]: `group:${GROUP_A}` });
+    plane.status = 'UPDATE_ROLLBACK_IN_PROGRESS';
+    await run(updateEvent(before, after, forward.PhysicalResourceId));
+    expect(fake.snapshot()).toEqual({ [n1]: `group:${GROUP_A}`, [foreign]: `group:${GROUP_A}` });
+  });
+
   test('a forward event that sees the stack rolling back before it answers undoes itself and fails', async () => {
     fake.own([n1]);
     const event = createEvent(props([{ numbers: [n1] }]));

@@ -83,12 +83,12 @@ describe('planForward', () => {
     expect(plan.counts.rebound).toBe(1);
   });
 
-  test('exclusive: numbers on the group that hash to this shard and that the stack does not declare for it are unbound, not recorded', () => {
+  test('exclusive: numbers on the group that hash to this shard and that the stack does not declare for it are unbound, and recorded for a rollback', () => {
     const [foreign, otherShard] = [numbers(1, 9)[0], '+12065550100'];
     const mine = spec([{ numbers: [n1] }], [GROUP_A]);
     const plan = planForward(mine, undefined, readings({ [n1]: group(GROUP_A) }, { [GROUP_A]: [n1, foreign, otherShard] }));
     expect(plan.steps).toEqual([{ kind: 'disassociate', groupId: GROUP_A, numbers: [foreign] }]);
-    expect(plan.unbound.size).toBe(0);
+    expect([...plan.unbound]).toEqual([[foreign, GROUP_A]]);
     expect(plan.counts.foreign).toBe(1);
   });
 });
