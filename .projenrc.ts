@@ -60,7 +60,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 
   tsconfigDev: {
-    include: ['../lambda/**/*.ts', '../src/**/*.ts'],
+    include: ['../lambda/**/*.ts', '../src/**/*.ts', '../tools/**/*.ts'],
     compilerOptions: {},
   },
 
@@ -69,9 +69,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       coveragePathIgnorePatterns: ['/node_modules/', '/assets/'],
       // Suites that need the newest aws-cdk-lib (cdk-nag 3 reads its Validations API): `test:newest-cdk` runs them.
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/newest-cdk/'],
+      // test/package/ needs the packed tarball: `test:package` runs it after `package` packs it.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/newest-cdk/', '<rootDir>/test/package/'],
     },
   },
+
+  // The command line, bundled at build time with everything it needs (see projenrc/bundle.js).
+  bin: { 'cdk-chime-vcg': 'assets/cli/cdk-chime-vcg.js' },
 
   githubOptions: { mergify: false },
   buildWorkflow: false,
@@ -83,7 +87,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // The handlers are bundled once, at build time, into asset directories that ship in the npm package;
 // users never run esbuild. projenrc/bundle.js holds the esbuild settings and why each is there.
 const bundle = project.addTask('bundle', {
-  description: 'Bundle the Lambda handlers (lambda/) into assets/phone-numbers-handler and assets/voice-connector-group-handler',
+  description: 'Bundle the Lambda handlers (lambda/) and the cdk-chime-vcg command line (tools/cli) into assets/',
   exec: 'node projenrc/bundle.js',
 });
 project.preCompileTask.spawn(bundle);
@@ -92,7 +96,7 @@ project.testTask.prependSpawn(bundle);
 
 project.addTask('emulator', {
   description: 'Start the local Chime SDK Voice emulator and print its URL',
-  exec: 'ts-node --project test/tsconfig.json test/emulator/cli.ts',
+  exec: 'ts-node --project test/tsconfig.json tools/cli/index.ts emulator',
   receiveArgs: true,
 });
 
@@ -151,6 +155,18 @@ const packageTask = project.tasks.tryFind('package')!;
 packageTask.reset();
 packageTask.spawn(project.tasks.tryFind('package:js')!);
 
+// The packed package as users get it: installed into a scratch CDK app, its `cdk-chime-vcg` command run
+// against its own emulator, and the README's command-line walkthroughs run as written. It needs the
+// tarball, so `package` runs it right after packing (and `build` runs `package` last). Its JUnit report is
+// its own (test-reports/package.xml). `npx projen package:js` packs without it.
+const testPackage = project.addTask('test:package', {
+  description: 'Install the packed tarball (dist/js) into a scratch CDK app and run the cdk-chime-vcg command and the README walkthroughs there',
+  // The path comes first: --testPathIgnorePatterns takes every value after it.
+  exec: 'jest test/package/ --ci --coverage=false --testPathIgnorePatterns=/node_modules/',
+  env: { JEST_JUNIT_OUTPUT_NAME: 'package.xml' },
+});
+packageTask.spawn(testPackage);
+
 // The two other halves of CI's matrix, each runnable on its own (both need the npm registry).
 project.addTask('test:newest-cdk', {
   description: 'Run the construct, cdk-nag 2 and 3, and synth tests against the newest aws-cdk-lib, in a scratch copy',
@@ -162,15 +178,19 @@ project.addTask('test:node24', {
   receiveArgs: true,
 }).prependSpawn(bundle);
 
-project.gitignore.exclude('/assets/', 'cdk.out/');
+project.gitignore.exclude('/assets/', 'cdk.out/', '.cdk-chime-vcg/');
 // jsii's compiled lib/ carries inline source maps that point at src/: ship it so they resolve.
 project.npmignore?.include('/src/');
 // docs/ and examples/ ship: the README links to them.
-project.npmignore?.exclude('/lambda/', '/.ci/');
+// tools/ is bundled into assets/cli (the `cdk-chime-vcg` bin); its sources are not needed at run time.
+project.npmignore?.exclude('/lambda/', '/.ci/', '/tools/');
 project.gitignore.exclude('/test/cdk-integ.out.*', '/.jsii.tabl.json');
 project.npmignore?.include('/assets/');
 project.eslint?.addLintPattern('lambda');
+project.eslint?.addLintPattern('tools');
 // The handler's SDK is a devDependency on purpose: it is bundled into the asset, never installed by users.
 project.eslint?.allowDevDeps('lambda/**');
+// The command line (tools/cli) and the emulator and deploy driver it ships are bundled the same way.
+project.eslint?.allowDevDeps('tools/**');
 
 project.synth();

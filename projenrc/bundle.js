@@ -1,6 +1,6 @@
 // Bundles the Lambda handlers (lambda/) into assets/, once, at build time: the assets ship in the npm
 // package and users never run esbuild. Run by the `bundle` task (see .projenrc.ts) from the repository root.
-// One esbuild run, one entry point per handler, each bundled on its own. It uses esbuild's JS API because
+// One esbuild run for the handlers, one entry point each, each bundled on its own; then one for the command line. It uses esbuild's JS API because
 // its command line takes no plugins.
 const fs = require('node:fs');
 const esbuild = require('esbuild');
@@ -68,4 +68,28 @@ esbuild.build({
   plugins: [literalSchemaKeys],
   outdir: 'assets',
   logLevel: 'info',
-}).catch(() => process.exit(1));
+}).then(() => esbuild.build({
+  // The `cdk-chime-vcg` command line (the package's `bin`), with the emulator and deploy driver it serves.
+  // Unlike the handlers it runs on the user's machine, so it keeps the SDK's whole credential chain
+  // (profiles, SSO, credential_process). aws-cdk-lib stays outside: only the test helpers use it.
+  entryPoints: { 'cli/cdk-chime-vcg': 'tools/cli/index.ts' },
+  bundle: true,
+  minify: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  legalComments: 'none',
+  mainFields: ['module', 'main'],
+  supported: { 'dynamic-import': false },
+  external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'],
+  outdir: 'assets',
+  logLevel: 'info',
+})).then(() => {
+  const cli = 'assets/cli/cdk-chime-vcg.js';
+  const code = fs.readFileSync(cli, 'utf8');
+  if (/require\("aws-cdk-lib/.test(code)) throw new Error(`${cli} requires aws-cdk-lib; the command line must not load it`);
+  fs.chmodSync(cli, 0o755);
+}).catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

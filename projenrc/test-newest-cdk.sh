@@ -25,6 +25,6 @@ console.log(`aws-cdk-lib ${v("aws-cdk-lib")}, constructs ${v("constructs")}, cdk
 # --testPathIgnorePatterns replaces the default one, which keeps test/newest-cdk/ out of the floor run.
 suites=(test/construct.test.ts test/drift-construct.test.ts test/security.test.ts test/runtimes.test.ts
   test/voice-connector-group.test.ts test/voice-connector-group-example.test.ts test/newest-cdk/
-  test/bindings.test.ts test/local-deploy/driver.test.ts test/e2e/lifecycle.test.ts test/e2e/refactor.test.ts)
+  test/bindings.test.ts test/local-deploy/driver.test.ts test/e2e/lifecycle.test.ts test/e2e/refactor.test.ts test/cli/)
 if [ "$#" -gt 0 ]; then suites=("$@"); fi
 npx jest --ci --coverage=false "${suites[@]}" --testPathIgnorePatterns=/node_modules/

@@ -17,4 +17,4 @@ echo "Node.js $version"
 
 cd "$root"
 PATH="$(dirname "$node24"):$PATH" "$node24" node_modules/jest/bin/jest.js --ci --coverage=false \
-  test/e2e/ test/time-safety/ test/emulator/ test/local-deploy/ test/handler/ test/fuzz/regressions.test.ts test/bad-inputs/ "$@"
+  test/e2e/ test/time-safety/ test/emulator/ test/local-deploy/ test/handler/ test/fuzz/regressions.test.ts test/bad-inputs/ test/cli/ "$@"

@@ -13,9 +13,9 @@ import { VoiceConnectorGroupPhoneNumbers, VoiceConnectorGroupPhoneNumbersProps }
 import { BINDING_RESOURCE_TYPE, EntryProp, Prop, SHARD_COUNT, shardOf } from '../../src/binding-properties';
 import { MAX_NUMBERS_PER_SHARD, MAX_NUMBERS_PER_STACK, PhoneNumberBindings } from '../../src/phone-number-bindings';
 import { BATCH_SIZE_CONTEXT } from '../../src/phone-numbers-provider';
-import type { FaultOptions } from '../emulator';
+import type { FaultOptions } from '../../tools/emulator';
+import { buildEvent, DeployOptions, EventInput, fromStack } from '../../tools/local-deploy';
 import { Account, World } from '../fuzz/world';
-import { buildEvent, DeployOptions, EventInput, fromStack } from '../local-deploy';
 
 export type CaughtAt = 'synth' | 'deploy' | 'tolerated';
 
@@ -453,8 +453,8 @@ export function renderDoc(messages: Readonly<Record<string, string>>): string {
     '     `BAD_INPUTS_UPDATE=1 npx jest test/bad-inputs`. Do not edit by hand: a test checks this file. -->',
     '',
     'Every row was produced by running it: synth-time rows synthesize the construct; deploy-time rows deploy a',
-    'real CDK stack through the local CloudFormation driver (test/local-deploy) and the bundled handler, against',
-    'the local Chime SDK Voice emulator (test/emulator), or send the handler a hand-made CloudFormation event.',
+    'real CDK stack through the local CloudFormation driver (tools/local-deploy) and the bundled handler, against',
+    'the local Chime SDK Voice emulator (tools/emulator), or send the handler a hand-made CloudFormation event.',
     'Phone numbers `+1206555xxxx` and group ids `00000000-0000-4000-8000-00000000000N` come from the emulator',
     "account the tests seed (group `...0001` is the stack's group, `...0003` someone else's); `Bindings...` is the",
     'logical id of the binding resource. Deploy-time messages are what CloudFormation shows as the resource\'s',

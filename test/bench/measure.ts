@@ -8,11 +8,11 @@ import { benchNumber } from './workload';
 import { VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { BINDING_RESOURCE_TYPE, shardOf } from '../../src/binding-properties';
 import { MAX_NUMBERS_PER_SHARD } from '../../src/phone-number-bindings';
-import type { Emulator } from '../emulator';
+import type { Emulator } from '../../tools/emulator';
 import {
   buildEvent, ControlPlaneServer, LIBRARY_HANDLERS, LocalDeployDriver, PHONE_NUMBERS_HANDLER_ASSET, stackIdFor, stringifyProperties, synthApp,
   type StackTemplate,
-} from '../local-deploy';
+} from '../../tools/local-deploy';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
 

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { PEAK_RSS_KB_SOURCE } from './measure';
-import { LIBRARY_HANDLERS, LocalDeployDriver, type StackTemplate } from '../local-deploy';
+import { LIBRARY_HANDLERS, LocalDeployDriver, type StackTemplate } from '../../tools/local-deploy';
 
 // eslint-disable-next-line no-eval
 const peak = eval(PEAK_RSS_KB_SOURCE) as () => number;

@@ -17,7 +17,7 @@ import {
   DisassociatePhoneNumbersFromVoiceConnectorGroupCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { CfnTemplate, CustomResourceHandler } from '../local-deploy';
+import type { CfnTemplate, CustomResourceHandler } from '../../tools/local-deploy';
 
 export const PER_NUMBER_TYPE = 'Custom::BenchPerNumberAssociation';
 export const LIST_TYPE = 'Custom::BenchAwsCustomResource';

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CLI_PLAN_HEADER, CLI_PLAN_SIZES, formatCliPlan, runCliPlan, type CliPlanRow } from './cli-plan';
 import { measureInit, measureMemory, measureSynthScale, REPO_ROOT, synthOne, type InitTiming } from './measure';
 import { callSummary, fmtBytes, fmtMs, fmtRatio, Report, type Cell } from './report';
 import { runScenario, type Approach, type PhaseResult, type ScenarioResult } from './scale';
@@ -15,8 +16,9 @@ import { runStackScale, STACK_SCALE_SIZES, stackScaleLimits, type StackScaleResu
 import { workload } from './workload';
 import { settingsFromEnvironment } from '../../lambda/phone-numbers/settings';
 import { shardOf } from '../../src/binding-properties';
-import { startEmulator } from '../emulator';
-import { PHONE_NUMBERS_HANDLER_ASSET } from '../local-deploy';
+import { READ_ONE_BY_ONE_UP_TO } from '../../tools/cli/plan';
+import { startEmulator } from '../../tools/emulator';
+import { PHONE_NUMBERS_HANDLER_ASSET } from '../../tools/local-deploy';
 
 const LATENCY_MS = 20;
 const TPS = 5;
@@ -202,6 +204,14 @@ async function main(): Promise<void> {
     report.note('One resource per number cannot hold these stacks: CloudFormation takes at most 500 resources per template.');
     report.note(`At an assumed ${TPS} requests per second for the account, the API calls above bound the wall time from below at calls / ${TPS} s.`);
     results.stackScale = stackScale;
+
+    // 3c. The command line's plan at stack scale.
+    report.heading(`cdk-chime-vcg plan: one stack, two groups, ${LATENCY_MS} ms latency (reads only; each plan then deployed and compared)`);
+    const cliPlan: CliPlanRow[] = [];
+    for (const n of CLI_PLAN_SIZES) cliPlan.push(...await runCliPlan(emu, n, LATENCY_MS));
+    report.table(CLI_PLAN_HEADER, formatCliPlan(cliPlan));
+    report.note(`A first deploy with more than ${READ_ONE_BY_ONE_UP_TO} numbers to read lists the inventory (100 a page) instead of reading each number.`);
+    results.cliPlan = cliPlan;
 
     // 4. Bundle and module initialisation.
     report.heading('Handler bundle and module initialisation (fresh node processes, median)');

@@ -6,8 +6,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { listHandler, listTemplate, LIST_TYPE, perNumberHandler, perNumberTemplate, PER_NUMBER_TYPE } from './models';
 import { Workload } from './workload';
 import { VoiceConnectorGroupPhoneNumbers } from '../../src';
-import type { CallRecord, Emulator, FaultOptions } from '../emulator';
-import { LIBRARY_HANDLERS, LocalDeployDriver, MAX_RESPONSE_BYTES, synthApp, type OperationResult, type StackTemplate } from '../local-deploy';
+import type { CallRecord, Emulator, FaultOptions } from '../../tools/emulator';
+import { LIBRARY_HANDLERS, LocalDeployDriver, MAX_RESPONSE_BYTES, synthApp, type OperationResult, type StackTemplate } from '../../tools/local-deploy';
 
 export type Approach = 'library' | 'per-number' | 'aws-custom-resource';
 export type PhaseName = 'Create' | 'Update' | 'Delete';

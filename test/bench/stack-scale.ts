@@ -12,8 +12,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { benchNumber } from './workload';
 import { VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
-import { startEmulator, type Emulator } from '../emulator';
-import { LIBRARY_HANDLERS, LocalDeployDriver, MAX_WAITER_INPUT_BYTES, synthApp, type OperationResult } from '../local-deploy';
+import { startEmulator, type Emulator } from '../../tools/emulator';
+import { LIBRARY_HANDLERS, LocalDeployDriver, MAX_WAITER_INPUT_BYTES, synthApp, type OperationResult } from '../../tools/local-deploy';
 
 export const STACK_SCALE_SIZES = [1_000, 5_000, 20_000];
 const STACK = 'ScaleStack';

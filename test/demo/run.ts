@@ -5,8 +5,8 @@
  * step's end state is not what the app declares.
  */
 import { demoApp } from './app';
-import { startEmulator, type Emulator } from '../emulator';
-import { LIBRARY_HANDLERS, LocalDeployDriver, synthApp, type OperationResult } from '../local-deploy';
+import { startEmulator, type Emulator } from '../../tools/emulator';
+import { LIBRARY_HANDLERS, LocalDeployDriver, synthApp, type OperationResult } from '../../tools/local-deploy';
 
 const INVENTORY = Array.from({ length: 8 }, (_, i) => `+1206555010${i}`);
 const FOREIGN_ON_GROUP = '+12065550150';

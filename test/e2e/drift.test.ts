@@ -3,10 +3,10 @@
  * handlers (for deploys and for the scheduled check), the local CloudFormation driver (whose control
  * plane serves the check's DescribeStacks and GetTemplate) and the Chime SDK Voice emulator.
  */
+import { Decl, groupBinding, nums, STACK_NAME, World } from './support';
 import { ReconcileMode } from '../../src';
 import { BINDING_RESOURCE_TYPE, canonicalJson, DRIFT_METRIC_NAME, type DriftCheckInput } from '../../src/binding-properties';
-import { withEnv } from '../local-deploy';
-import { Decl, groupBinding, nums, STACK_NAME, World } from './support';
+import { withEnv } from '../../tools/local-deploy';
 
 jest.setTimeout(120_000);
 

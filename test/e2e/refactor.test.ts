@@ -7,7 +7,7 @@
 import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Decl, ownerOf, World } from './support';
 import { VoiceConnectorGroupPhoneNumbers } from '../../src';
-import { fromStack, Order } from '../local-deploy';
+import { fromStack, Order } from '../../tools/local-deploy';
 import { phone } from '../support/account';
 
 jest.setTimeout(60_000);

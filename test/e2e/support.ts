@@ -9,8 +9,8 @@ import { Construct } from 'constructs';
 import { DriftDetectionOptions, ReconcileMode, VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { BINDING_RESOURCE_TYPE, shardLogicalId, shardOf } from '../../src/binding-properties';
 import { BATCH_SIZE_CONTEXT } from '../../src/phone-numbers-provider';
-import { Binding, CallRecord, Emulator, FaultOptions, startEmulator } from '../emulator';
-import { DeployOptions, fromStack, LocalDeployDriver, OperationResult, SentEvent, StackTemplate } from '../local-deploy';
+import { Binding, CallRecord, Emulator, FaultOptions, startEmulator } from '../../tools/emulator';
+import { DeployOptions, fromStack, LocalDeployDriver, OperationResult, SentEvent, StackTemplate } from '../../tools/local-deploy';
 import { emulatorEnv, phone, SeededAccount, seedAccount } from '../support/account';
 import { HandlerContainers } from '../support/handler-containers';
 

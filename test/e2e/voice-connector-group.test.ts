@@ -8,8 +8,8 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { VoiceConnectorGroup, VoiceConnectorItem } from '../../src';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { GROUP_RESOURCE_TYPE } from '../../src/voice-connector-group-properties';
-import { Emulator, startEmulator } from '../emulator';
-import { fromStack, LIBRARY_HANDLERS, LocalDeployDriver, OperationResult } from '../local-deploy';
+import { Emulator, startEmulator } from '../../tools/emulator';
+import { fromStack, LIBRARY_HANDLERS, LocalDeployDriver, OperationResult } from '../../tools/local-deploy';
 import { emulatorEnv } from '../support/account';
 import { HandlerContainers } from '../support/handler-containers';
 

@@ -29,8 +29,8 @@ import {
   UnauthorizedClientException,
   UpdateVoiceConnectorGroupCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
-import { Emulator, FaultOptions, mulberry32, startEmulator } from '.';
-import { FaultInjector } from './faults';
+import { Emulator, FaultOptions, mulberry32, startEmulator } from '../../tools/emulator';
+import { FaultInjector } from '../../tools/emulator/faults';
 
 const NUMBERS = ['+12065550100', '+12065550101', '+12065550102', '+12065550103', '+12065550104'];
 
@@ -700,11 +700,12 @@ describe('control API', () => {
   });
 });
 
-describe('standalone CLI', () => {
-  test('prints its URL and an AWS CLI example, serves seeded numbers and the group, and stops on SIGTERM', async () => {
+describe('standalone CLI (cdk-chime-vcg emulator)', () => {
+  test('prints its URL and how to point clients at it, serves seeded and bound numbers, stops on SIGTERM', async () => {
     const root = path.join(__dirname, '..', '..');
     const child = spawn(path.join(root, 'node_modules', '.bin', 'ts-node'),
-      ['--project', 'test/tsconfig.json', 'test/emulator/cli.ts', '--seed', '3', '--seed-numbers', '+12065550100,12065550101', '--group', 'demo'],
+      ['--project', 'test/tsconfig.json', 'tools/cli/index.ts', 'emulator', '--seed', '3', '--seed-numbers', '+12065550100,12065550101',
+        '--group', 'demo', '--bind', '+12065550102'],
       { cwd: root, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
@@ -717,15 +718,15 @@ describe('standalone CLI', () => {
         });
         child.once('exit', () => reject(new Error(`CLI exited early: ${output}`)));
       });
-      expect(output).toContain(`aws chime-sdk-voice list-phone-numbers --endpoint-url ${url} --region us-east-1`);
-      const groupId = /group 'demo' has id (\S+)/.exec(output)![1];
+      expect(output).toContain(`export AWS_ENDPOINT_URL_CHIME_SDK_VOICE=${url} AWS_REGION=us-east-1`);
+      const groupId = /group 'demo' has id (\S+) with 1 number\(s\) bound/.exec(output)![1];
 
       const cliClient = newClient(url);
       try {
         const out = await cliClient.send(new AssociatePhoneNumbersWithVoiceConnectorGroupCommand({ VoiceConnectorGroupId: groupId, E164PhoneNumbers: ['+12065550101'] }));
         expect(out.PhoneNumberErrors).toEqual([]);
         const listed = await cliClient.send(new ListPhoneNumbersCommand({ FilterName: 'VoiceConnectorGroupId', FilterValue: groupId }));
-        expect(listed.PhoneNumbers!.map((p) => p.PhoneNumberId)).toEqual(['+12065550101']);
+        expect(listed.PhoneNumbers!.map((p) => p.PhoneNumberId).sort()).toEqual(['+12065550101', '+12065550102']);
       } finally {
         cliClient.destroy();
       }
@@ -735,4 +736,24 @@ describe('standalone CLI', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 60_000);
+
+  test('POST /_emulator/shutdown exists only when the emulator was started with onShutdown, and calls it after answering', async () => {
+    const plain = await startEmulator();
+    try {
+      expect((await fetch(`${plain.url}/_emulator/shutdown`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await plain.close();
+    }
+    let stopped = 0;
+    const stoppable = await startEmulator({ onShutdown: () => { stopped++; } });
+    try {
+      const response = await fetch(`${stoppable.url}/_emulator/shutdown`, { method: 'POST' });
+      expect(response.status).toBe(200);
+      await response.text();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(stopped).toBe(1);
+    } finally {
+      await stoppable.close();
+    }
+  });
 });

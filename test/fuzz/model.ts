@@ -22,8 +22,8 @@
 import fc from 'fast-check';
 import { CONSTRUCTS, Decl, Decls, GROUP_NAMES, POOL_SIZE, World } from './world';
 import { shardLogicalId, shardOf } from '../../src/binding-properties';
-import type { Binding, FaultOptions } from '../emulator';
-import type { OperationResult, Order } from '../local-deploy';
+import type { Binding, FaultOptions } from '../../tools/emulator';
+import type { OperationResult, Order } from '../../tools/local-deploy';
 
 // ---------------------------------------------------------------------------------------------------
 // Steps

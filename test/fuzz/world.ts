@@ -7,8 +7,8 @@ import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
-import { Binding, Emulator, startEmulator } from '../emulator';
-import { CfnTemplate, DeployOptions, LocalDeployDriver, OperationResult } from '../local-deploy';
+import { Binding, Emulator, startEmulator } from '../../tools/emulator';
+import { CfnTemplate, DeployOptions, LocalDeployDriver, OperationResult } from '../../tools/local-deploy';
 import { emulatorEnv, phone, SeededAccount, seedAccount } from '../support/account';
 import { HandlerContainers } from '../support/handler-containers';
 

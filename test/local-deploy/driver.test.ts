@@ -5,11 +5,11 @@ import { App, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import {
   buildEvent, CfnResource, CREATE_FAILED_PHYSICAL_ID_MARKER, CustomResourceHandler, LIBRARY_HANDLERS, LocalDeployDriver,
   OperationResult, PHONE_NUMBERS_HANDLER_ASSET, readCloudAssembly, StackTemplate, synthApp,
-} from '.';
-import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
+} from '../../tools/local-deploy';
 
 const GROUP_TYPE = 'Custom::VoiceConnectorGroup';
 const TOKEN = 'arn:aws:lambda:us-east-1:123456789012:function:provider-framework';

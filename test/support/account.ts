@@ -2,7 +2,7 @@
  * The account the e2e tests and the fuzzer seed into the local emulator, and the handler environment
  * that points the bundled handler at it. One definition, so both check the same foreign numbers.
  */
-import { Emulator, EmulatorControl, SeedNumber } from '../emulator';
+import { Emulator, EmulatorControl, SeedNumber } from '../../tools/emulator';
 
 /** A distinct, valid E.164 number per index. */
 export function phone(i: number): string {

@@ -9,7 +9,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { CustomResourceHandler, CustomResourceResponse, DRIFT_CHECK_HANDLER_ASSET, PHONE_NUMBERS_HANDLER_ASSET } from '../local-deploy';
+import { CustomResourceHandler, CustomResourceResponse, DRIFT_CHECK_HANDLER_ASSET, PHONE_NUMBERS_HANDLER_ASSET } from '../../tools/local-deploy';
 
 /** Environment variables a Lambda container of the handler sees (from the template, the driver or the runtime). */
 const FORWARDED_ENV = /^(AWS_|BATCH_SIZE$|CONCURRENCY$|NUMBER_ATTEMPTS$|LOG_LEVEL$|WAITER_LOGICAL_ID$)/;

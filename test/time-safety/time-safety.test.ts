@@ -7,8 +7,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { shardOf } from '../../src/binding-properties';
-import { startEmulator, type Emulator } from '../emulator';
-import { LIBRARY_HANDLERS, LocalDeployDriver, synthApp } from '../local-deploy';
+import { startEmulator, type Emulator } from '../../tools/emulator';
+import { LIBRARY_HANDLERS, LocalDeployDriver, synthApp } from '../../tools/local-deploy';
 
 /** `count` numbers of one shard: one binding resource does all the work, as a large shard would. */
 const numbers = (count: number) => Array.from({ length: 60_000 }, (_, i) => `+1312${String(5_000_000 + i)}`).filter((n) => shardOf(n) === 9).slice(0, count);

@@ -39,6 +39,8 @@ export interface ServerParts {
   readonly faults: FaultInjector;
   readonly calls: CallRecord[];
   readonly control: EmulatorControl;
+  /** Serves `POST /_emulator/shutdown` (answered first, then called); without it that endpoint is a 404. */
+  readonly onShutdown?: () => void;
 }
 
 const GROUP = /^\/voice-connector-groups\/([^/]+)$/;
@@ -166,6 +168,11 @@ export class EmulatorServer {
   }
 
   private handleControl(method: string, path: string, query: URLSearchParams, rawBody: string, res: http.ServerResponse): void {
+    if (method === 'POST' && path === '/shutdown' && this.parts.onShutdown) {
+      sendJson(res, 200, { result: 'stopping' });
+      res.once('finish', () => this.parts.onShutdown!());
+      return;
+    }
     try {
       const result = controlRoute(this.parts.control, method, path, query, parseJsonBody(rawBody));
       if (result === NO_ROUTE) {

@@ -65,6 +65,21 @@ export interface LocalDeployDriverOptions extends DeployOptions {
   readonly urlSuffix?: string;
 }
 
+export const DRIVER_STATE_VERSION = 1;
+
+/** The driver's state as JSON (see `LocalDeployDriver.exportState`). */
+export interface DriverState {
+  readonly version: number;
+  readonly stacks: ReadonlyArray<{
+    readonly stackName: string;
+    readonly stackId: string;
+    readonly status: string;
+    readonly template: CfnTemplate;
+    readonly resources: readonly DeployedResource[];
+  }>;
+  readonly executions: ReadonlyArray<readonly [string, readonly ControlPlaneExecution[]]>;
+}
+
 export type StackStatus =
   | 'CREATE_COMPLETE' | 'ROLLBACK_COMPLETE' | 'ROLLBACK_FAILED'
   | 'UPDATE_COMPLETE' | 'UPDATE_ROLLBACK_COMPLETE' | 'UPDATE_ROLLBACK_FAILED'
@@ -356,6 +371,42 @@ export class LocalDeployDriver {
       template: record.template,
       resources: Object.fromEntries(record.resources),
     };
+  }
+
+  /**
+   * Everything the driver knows, as plain JSON: each stack (status, template, deployed resources) and the
+   * newest waiter executions. `cdk-chime-vcg local-deploy` keeps it in a file between runs, so a second
+   * run updates what the first deployed, as CloudFormation would.
+   */
+  public exportState(): DriverState {
+    return {
+      version: DRIVER_STATE_VERSION,
+      stacks: [...this.stacks.values()].map((r) => ({
+        stackName: r.stackName, stackId: r.stackId, status: r.status, template: r.template, resources: [...r.resources.values()],
+      })),
+      // The handlers look at no more than the newest 300 executions of a waiter.
+      executions: [...this.executions].map(([arn, list]) => [arn, list.slice(-300)]),
+    };
+  }
+
+  /** Takes back what `exportState` gave, replacing what this driver knew. */
+  public importState(state: DriverState): void {
+    const raw = state as { version?: unknown; stacks?: unknown; executions?: unknown } | undefined;
+    if (raw?.version !== DRIVER_STATE_VERSION || !Array.isArray(raw.stacks) || !Array.isArray(raw.executions)) {
+      throw new Error(`not a local-deploy state of version ${DRIVER_STATE_VERSION}`);
+    }
+    this.stacks.clear();
+    for (const s of state.stacks) {
+      this.stacks.set(s.stackName, {
+        stackName: s.stackName,
+        stackId: s.stackId,
+        status: s.status,
+        template: s.template,
+        resources: new Map(s.resources.map((r) => [r.logicalId, r])),
+      });
+    }
+    this.executions.clear();
+    for (const [arn, list] of state.executions) this.executions.set(arn, list.map((e) => ({ ...e })));
   }
 
   private newRun(stack: StackRecord, deployOptions: DeployOptions): Run {

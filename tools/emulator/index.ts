@@ -38,6 +38,8 @@ export interface EmulatorOptions {
   readonly faults?: FaultOptions;
   /** Region in ARNs and voice connectors (default 'us-east-1'). */
   readonly region?: string;
+  /** Called after answering `POST /_emulator/shutdown`; without it, that endpoint does not exist. */
+  readonly onShutdown?: () => void;
 }
 
 export interface Emulator {
@@ -60,7 +62,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faults = new FaultInjector(seed, options.faults);
   const calls: CallRecord[] = [];
   const control = new EmulatorControl(inventory, faults, calls, seed);
-  const server = new EmulatorServer({ inventory, faults, calls, control });
+  const server = new EmulatorServer({ inventory, faults, calls, control, onShutdown: options.onShutdown });
   const port = await server.listen(options.port ?? 0, host);
   return {
     url: `http://${host}:${port}`,

@@ -1,7 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { referencedResources } from './intrinsics';
 
 export interface CfnResource {
@@ -31,13 +29,6 @@ export interface StackTemplate {
   readonly template: CfnTemplate;
 }
 
-export function synthApp(app: App): StackTemplate[] {
-  return app.synth().stacks.map((artifact) => ({ stackName: artifact.stackName, template: artifact.template }));
-}
-
-export function fromStack(stack: Stack): StackTemplate {
-  return { stackName: stack.stackName, template: Template.fromStack(stack).toJSON() };
-}
 
 interface ManifestArtifact {
   readonly type: string;

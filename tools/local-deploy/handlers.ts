@@ -3,20 +3,8 @@ import type { HandlerSource } from './driver';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { GROUP_RESOURCE_TYPE } from '../../src/voice-connector-group-properties';
 
-export * from './driver';
-export {
-  awaitCompletion, buildContext, buildEvent, CREATE_FAILED_PHYSICAL_ID_MARKER, failedResponse, MAX_ERROR_CAUSE_CHARS, MAX_REQUEST_BYTES,
-  MAX_RESPONSE_BYTES,
-  MAX_WAITER_INPUT_BYTES, stackIdFor,
-} from './events';
-export { ControlPlaneServer } from './control-plane';
-export type { ControlPlaneCall } from './control-plane';
-export type { CustomResourceHandler, CustomResourceResponse, EventInput, InvocationOutcome, RequestType } from './events';
-export { canonicalJson, IntrinsicError, resolveValue, stringifyProperties } from './intrinsics';
-export type { IntrinsicContext } from './intrinsics';
-export type { Order } from './scheduler';
-export { fromStack, readCloudAssembly, synthApp } from './template';
-export type { CfnResource, CfnTemplate, StackTemplate } from './template';
+// These paths hold both from tools/local-deploy/ and from the command line's bundle, assets/cli/: two
+// levels below the package root, whose assets/ holds the bundled handlers.
 
 /** The bundled phone-number binding handler, as the npm package ships it (exists once the project is built). */
 export const PHONE_NUMBERS_HANDLER_ASSET = path.join(__dirname, '..', '..', 'assets', 'phone-numbers-handler', 'index.js');

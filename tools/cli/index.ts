@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/**
+ * `cdk-chime-vcg`: the package's command line, for platform teams taking the library on.
+ *
+ *   plan          what the next deploy of a synthesized app would do to its bindings (read-only)
+ *   import        stack code that declares what is bound to a group today
+ *   emulator      the local Chime SDK Voice emulator
+ *   local-deploy  plays a synthesized app's bindings through CloudFormation's lifecycle, on this machine
+ *
+ * Bundled at build time into assets/cli/cdk-chime-vcg.js (the package's `bin`).
+ */
+import { one, all, parameters, parseFlags, UsageError } from './args';
+import { loadAssembly, selectStacks, usesLibrary } from './assembly';
+import { chimeClient, describeAwsError, regionOf } from './aws';
+import { EMULATOR_USAGE, emulatorCommand } from './emulator';
+import { readGroups, render, type Language } from './import';
+import { LOCAL_DEPLOY_USAGE, localDeployCommand, readState } from './local-deploy';
+import { cloudFormationSource, formatPlan, localStateSource, plan, planExitCode } from './plan';
+import { awsReaders } from '../../lambda/shared/control-plane';
+import { DRIVER_STATE_VERSION } from '../local-deploy/driver';
+
+const PLAN_USAGE = 'usage: cdk-chime-vcg plan --app <cdk.out> [--stack NAME]... [--json] [--parameter Name=Value]... [--local-state FILE]';
+const IMPORT_USAGE = 'usage: cdk-chime-vcg import (--group <id>... | --all) [--language typescript|python] [--construct-id ID] [--stack-class NAME]';
+
+export const HELP = `cdk-chime-vcg: phone-number bindings to Amazon Chime SDK Voice Connector groups, for CDK apps
+
+Commands:
+  plan          What the next deploy of a synthesized app would do to its bindings: numbers to bind,
+                unbind, move or take, numbers it would refuse and why, and numbers bound to a declared
+                group that nothing declares. Reads only. Exit 0: the deploy would succeed; 1: it would
+                fail; 2: bad input; 3: some values are tokens the plan cannot resolve (named in the output).
+                ${PLAN_USAGE.replace('usage: ', '')}
+  import        Prints stack code that declares exactly what is bound to a group today; deploying it
+                adopts the bindings without a write.
+                ${IMPORT_USAGE.replace('usage: ', '')}
+  emulator      Serves the local Chime SDK Voice emulator on 127.0.0.1.
+                ${EMULATOR_USAGE.replace(/usage: /g, '')}
+  local-deploy  Deploys (or destroys) a synthesized app's bindings through CloudFormation's lifecycle on
+                this machine, against the emulator, and prints the bindings after each stack.
+                ${LOCAL_DEPLOY_USAGE.replace('usage: ', '')}
+
+AWS access: the default credentials and region (AWS_PROFILE, AWS_REGION, ...), and
+AWS_ENDPOINT_URL_CHIME_SDK_VOICE / AWS_ENDPOINT_URL_CLOUDFORMATION when set. plan and import only read.
+`;
+
+async function planCommand(argv: readonly string[], out: (text: string) => void): Promise<number> {
+  const parsed = parseFlags(argv, {
+    'app': { value: true }, 'stack': { value: true, repeat: true }, 'json': {}, 'parameter': { value: true, repeat: true }, 'local-state': { value: true },
+  }, PLAN_USAGE);
+  const app = one(parsed, 'app');
+  const assembly = loadAssembly(app);
+  const selected = selectStacks(assembly, all(parsed, 'stack'), app!);
+  // Every stack of the app that uses the library is read, so a move from an unselected stack is recognised.
+  const stacks = [...new Set([...selected, ...assembly.filter(usesLibrary)])];
+  const statePath = one(parsed, 'local-state');
+  let source;
+  if (statePath !== undefined) {
+    // No file yet: nothing has been deployed locally, so every stack is planned as a first deploy.
+    source = localStateSource(readState(statePath) ?? { version: DRIVER_STATE_VERSION, stacks: [], executions: [] });
+  }
+  const client = chimeClient();
+  try {
+    const region = await regionOf(client);
+    source ??= cloudFormationSource(awsReaders({ ...process.env, AWS_REGION: region }));
+    const only = new Set(selected.map((st) => st.stackName));
+    const result = await plan(stacks, { client, region, source, parameters: parameters(parsed, PLAN_USAGE), only });
+    out(parsed.switches.has('json') ? `${JSON.stringify({ ...result, exitCode: planExitCode(result) }, null, 2)}\n` : formatPlan(result));
+    return planExitCode(result);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function importCommand(argv: readonly string[], out: (text: string) => void): Promise<number> {
+  const parsed = parseFlags(argv, {
+    'group': { value: true, repeat: true }, 'all': {}, 'language': { value: true }, 'construct-id': { value: true }, 'stack-class': { value: true },
+  }, IMPORT_USAGE);
+  const language = (one(parsed, 'language') ?? 'typescript') as Language;
+  if (language !== 'typescript' && language !== 'python') throw new UsageError(`--language must be typescript or python; got '${language}'\n${IMPORT_USAGE}`);
+  const client = chimeClient();
+  try {
+    const region = await regionOf(client);
+    const groups = await readGroups(client, { groupIds: all(parsed, 'group'), all: parsed.switches.has('all'), constructId: one(parsed, 'construct-id'), region });
+    out(render(groups, language, region, one(parsed, 'stack-class')));
+    return 0;
+  } finally {
+    client.destroy();
+  }
+}
+
+const COMMANDS: Record<string, (argv: readonly string[], out: (text: string) => void) => Promise<number>> = {
+  'plan': planCommand,
+  'import': importCommand,
+  'emulator': emulatorCommand,
+  'local-deploy': localDeployCommand,
+};
+
+export async function main(argv: readonly string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    out(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`unknown command '${command}'; the commands are ${Object.keys(COMMANDS).join(', ')} (see --help)`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(`${HELP.split('\n\n')[1]}\n`);
+    return 0;
+  }
+  return run(rest, out);
+}
+
+/**
+ * The SDK warns, once per bundled copy, that its 2027 releases need Node.js 22. The SDK inside this package
+ * is pinned, so the warning is not this command's user's to act on, and it buries one-line answers. The
+ * SDK's own switch turns it off; a user who sets it keeps their value.
+ */
+function quietSdkNodeWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+if (require.main === module) {
+  quietSdkNodeWarning();
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, (error: unknown) => {
+    const known = error instanceof UsageError ? error.message : describeAwsError(error);
+    process.stderr.write(`cdk-chime-vcg: ${known ?? (error instanceof Error ? `${error.name}: ${error.message}` : String(error))}\n`);
+    process.exitCode = 2;
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * `cdk-chime-vcg local-deploy`: plays a synthesized app's custom resources (this library's) through
+ * CloudFormation's lifecycle on this machine, with the project's own deploy driver (its limits, orders and
+ * rollbacks) and the bundled handlers the package ships, against the emulator or any Chime SDK Voice
+ * endpoint. What it deployed is kept in a state file, so the next run updates it as CloudFormation would.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ListPhoneNumbersCommand } from '@aws-sdk/client-chime-sdk-voice';
+import { all, one, parameters, parseFlags, UsageError, type FlagSpec } from './args';
+import { loadAssembly, selectStacks } from './assembly';
+import { chimeClient, listGroups } from './aws';
+import { ownerOf } from '../../lambda/phone-numbers/observe';
+import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
+import { GROUP_RESOURCE_TYPE } from '../../src/voice-connector-group-properties';
+import { LocalDeployDriver, type DriverState, type OperationResult } from '../local-deploy/driver';
+import { LIBRARY_HANDLERS } from '../local-deploy/handlers';
+
+export const LOCAL_DEPLOY_USAGE = 'usage: cdk-chime-vcg local-deploy --app <cdk.out> [--stack NAME]... [--destroy] [--state FILE] [--parameter Name=Value]... [--endpoint URL]';
+
+export const DEFAULT_STATE_FILE = path.join('.cdk-chime-vcg', 'local-state.json');
+
+const FLAGS: Record<string, FlagSpec> = {
+  app: { value: true },
+  stack: { value: true, repeat: true },
+  destroy: {},
+  state: { value: true },
+  parameter: { value: true, repeat: true },
+  endpoint: { value: true },
+};
+
+const SUCCEEDED = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'DELETE_COMPLETE']);
+
+/** Reads a local-deploy state file; undefined when there is none yet. */
+export function readState(file: string): DriverState | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as DriverState;
+  } catch (error) {
+    throw new UsageError(`${file} is not a local-deploy state file (${(error as Error).message}); delete it to start over`);
+  }
+}
+
+export async function localDeployCommand(argv: readonly string[], out: (text: string) => void): Promise<number> {
+  const parsed = parseFlags(argv, FLAGS, LOCAL_DEPLOY_USAGE);
+  const app = one(parsed, 'app');
+  const stacks = loadAssembly(app);
+  const selected = selectStacks(stacks, all(parsed, 'stack'), app!);
+  const endpoint = one(parsed, 'endpoint') ?? process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE;
+  if (!endpoint) {
+    // A local CloudFormation writing to a real account's bindings is not what anyone means by a local test.
+    throw new UsageError('local-deploy writes bindings: point it at the emulator (or another test endpoint) with --endpoint URL or AWS_ENDPOINT_URL_CHIME_SDK_VOICE');
+  }
+  const stateFile = one(parsed, 'state') ?? DEFAULT_STATE_FILE;
+  const state = readState(stateFile);
+  const env = {
+    AWS_ENDPOINT_URL_CHIME_SDK_VOICE: endpoint,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+  };
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const driver = new LocalDeployDriver({ handlers: LIBRARY_HANDLERS, env, region, parameters: parameters(parsed, LOCAL_DEPLOY_USAGE) });
+  if (state) {
+    try {
+      driver.importState(state);
+    } catch (error) {
+      throw new UsageError(`${stateFile}: ${(error as Error).message}; delete it to start over`);
+    }
+  }
+  const destroy = parsed.switches.has('destroy');
+  let failed = 0;
+  try {
+    for (const stack of destroy ? [...selected].reverse() : selected) {
+      const result = destroy ? await driver.destroy(stack.stackName) : await driver.deploy(stack);
+      out(report(result, destroy));
+      out(await bindingsReport(driver, stack.stackName, result, endpoint, region));
+      if (!SUCCEEDED.has(result.status)) failed++;
+    }
+  } finally {
+    fs.mkdirSync(path.dirname(path.resolve(stateFile)), { recursive: true });
+    fs.writeFileSync(stateFile, `${JSON.stringify(driver.exportState())}\n`);
+    await driver.close();
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+function report(result: OperationResult, destroy: boolean): string {
+  const counts = new Map<string, number>();
+  for (const e of result.events) {
+    if (e.delivery !== 1) continue;
+    const key = `${e.requestType}${e.phase === 'deploy' || e.phase === 'destroy' ? '' : ` (${e.phase})`}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const events = [...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'no events: nothing changed';
+  const lines = [`${result.stackName}: ${destroy ? 'destroy' : 'deploy'} ended ${result.status} (${events})`];
+  if (result.failure) lines.push(`  failure: ${result.failure}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The numbers on each group the stack declares (or declared), read from the endpoint after the step. */
+async function bindingsReport(
+  driver: LocalDeployDriver, stackName: string, result: OperationResult, endpoint: string, region: string,
+): Promise<string> {
+  const groupIds = new Set<string>();
+  const collect = (properties: Record<string, unknown>) => {
+    for (const entry of (properties.Bindings as Array<Record<string, unknown>> | undefined) ?? []) {
+      if (typeof entry?.VoiceConnectorGroupId === 'string') groupIds.add(entry.VoiceConnectorGroupId);
+    }
+  };
+  for (const sent of result.events) collect(sent.event.ResourceProperties as Record<string, unknown>);
+  for (const r of Object.values(driver.getStack(stackName)?.resources ?? {})) {
+    if (r.resourceType === BINDING_RESOURCE_TYPE) collect(r.properties);
+    if (r.resourceType === GROUP_RESOURCE_TYPE) groupIds.add(r.physicalResourceId);
+  }
+  if (groupIds.size === 0) return '  (no groups declared)\n';
+  const saved = process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE;
+  process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE = endpoint;
+  const client = chimeClient({
+    region,
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+      sessionToken: process.env.AWS_SESSION_TOKEN,
+    },
+  });
+  try {
+    const names = new Map((await listGroups(client)).map((g) => [g.id, g.name]));
+    const lines: string[] = [];
+    for (const g of [...groupIds].sort()) {
+      const bound: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.send(new ListPhoneNumbersCommand({ FilterName: 'VoiceConnectorGroupId', FilterValue: g, MaxResults: 100, NextToken: nextToken }));
+        for (const n of page.PhoneNumbers ?? []) {
+          const owner = ownerOf(n);
+          if (owner?.kind === 'group' && owner.id === g && n.E164PhoneNumber) bound.push(n.E164PhoneNumber);
+        }
+        nextToken = page.NextToken;
+      } while (nextToken);
+      const name = names.get(g);
+      lines.push(`  group ${name === undefined ? `${g} (does not exist)` : `${name} (${g})`}: ${bound.length} number(s)${bound.length ? `: ${bound.sort().join(' ')}` : ''}`);
+    }
+    return `${lines.join('\n')}\n`;
+  } finally {
+    client.destroy();
+    if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE; else process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE = saved;
+  }
+}
