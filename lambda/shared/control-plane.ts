@@ -109,6 +109,32 @@ async function listExecutions(
   return found;
 }
 
+/**
+ * A stack's status and its parameters' current values (for `cdk-chime-vcg plan`, which resolves the
+ * deployed template with them). Undefined when the stack does not exist. `NoEcho` values come back masked.
+ */
+export async function describeStackParameters(
+  env: Env, stackName: string,
+): Promise<{ status: string; parameters: Record<string, string> } | undefined> {
+  let xml: string;
+  try {
+    xml = await query(env, 'DescribeStacks', { StackName: stackName });
+  } catch (error) {
+    if (/does not exist/i.test((error as Error).message)) return undefined;
+    throw error;
+  }
+  const status = xmlValue(xml, 'StackStatus');
+  if (!status) throw new Error(`cloudformation:DescribeStacks on ${stackName} returned no StackStatus`);
+  const parameters: Record<string, string> = {};
+  const block = /<Parameters>([\s\S]*?)<\/Parameters>/.exec(xml)?.[1] ?? '';
+  for (const member of block.match(/<member>[\s\S]*?<\/member>/g) ?? []) {
+    const key = xmlValue(member, 'ParameterKey');
+    const value = xmlValue(member, 'ResolvedValue') ?? xmlValue(member, 'ParameterValue');
+    if (key !== undefined && value !== undefined) parameters[key] = value;
+  }
+  return { status, parameters };
+}
+
 function parseInput(input: string | undefined): Record<string, unknown> | undefined {
   if (input === undefined) return undefined;
   try {

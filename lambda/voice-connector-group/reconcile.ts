@@ -122,9 +122,9 @@ export async function onGroupEvent(request: GroupRequest, client: ChimeSDKVoiceC
 }
 
 /** How long after its creation a group of the declared name counts as this event's own. */
-const OWN_GROUP_WINDOW_MS = 60 * 60_000;
+export const OWN_GROUP_WINDOW_MS = 60 * 60_000;
 
-function isRecent(group: VoiceConnectorGroup): boolean {
+export function isRecent(group: VoiceConnectorGroup): boolean {
   const created = group.CreatedTimestamp ? new Date(group.CreatedTimestamp).getTime() : NaN;
   return Number.isFinite(created) && Date.now() - created < OWN_GROUP_WINDOW_MS;
 }

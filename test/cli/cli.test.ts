@@ -6,14 +6,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import { App, CfnParameter, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { VoiceConnectorGroup, VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { UsageError } from '../../tools/cli/args';
 import { describeAwsError } from '../../tools/cli/aws';
 import { main } from '../../tools/cli/index';
-import { READ_ONE_BY_ONE_UP_TO, type PlanResult } from '../../tools/cli/plan';
+import { cloudFormationSource, plan, planExitCode, READ_ONE_BY_ONE_UP_TO, type PlanResult } from '../../tools/cli/plan';
 import { startEmulator, type Emulator } from '../../tools/emulator';
-import { withEnv } from '../../tools/local-deploy';
+import { LIBRARY_HANDLERS, LocalDeployDriver, readCloudAssembly, withEnv } from '../../tools/local-deploy';
 import { phone, seedAccount, type SeededAccount } from '../support/account';
 
 jest.setTimeout(60_000);
@@ -43,8 +44,13 @@ interface Run {
 }
 
 async function cli(...argv: string[]): Promise<Run> {
+  return cliWith({}, ...argv);
+}
+
+async function cliWith(extraEnv: Record<string, string>, ...argv: string[]): Promise<Run> {
   let out = '';
   const env = {
+    ...extraEnv,
     AWS_ENDPOINT_URL_CHIME_SDK_VOICE: emu.url,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
@@ -269,6 +275,183 @@ describe('plan', () => {
     expect(one.exitCode).toBe(1);
     expect(one.stacks.map((s) => s.stackName)).toEqual(['Old']);
     expect(one.stacks[0].changes.find((c) => c.number === p1)!.reason).toContain('deploy New first');
+  });
+});
+
+describe('plan follows what CloudFormation would really send', () => {
+  /** A CloudFormation stand-in for plan's read-only calls, as DescribeStacks and GetTemplate would answer. */
+  function cloudFormation(stacks: Record<string, { status: string; template: unknown; parameters?: Record<string, string> }>) {
+    return cloudFormationSource({
+      describe: async (name) => (stacks[name] ? { status: stacks[name].status, parameters: stacks[name].parameters ?? {} } : undefined),
+      getTemplate: async (name) => stacks[name].template as Record<string, unknown>,
+      physicalIdOf: async () => undefined,
+    });
+  }
+
+  async function planWith(app: string, source: ReturnType<typeof cloudFormation>, parameters: Record<string, string> = {}) {
+    const client = new ChimeSDKVoiceClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    try {
+      return await plan(readCloudAssembly(app), { client, region: 'us-east-1', source, parameters });
+    } finally {
+      client.destroy();
+    }
+  }
+
+  function templateOf(app: string): unknown {
+    return readCloudAssembly(app)[0].template;
+  }
+
+  test('through CloudFormation\'s API: status, parameters, the deployed template and the group\'s physical id', async () => {
+    const [p0, p1] = account.pool;
+    const app = synth('through-api', (a) => {
+      const stack = telephony(a);
+      const numbers = new CfnParameter(stack, 'Numbers', { type: 'CommaDelimitedList' });
+      const group = new VoiceConnectorGroup(stack, 'Made', { name: 'made-by-stack' });
+      group.addPhoneNumbers('Listed', numbers.valueAsList);
+    });
+    const driver = new LocalDeployDriver({
+      handlers: LIBRARY_HANDLERS,
+      env: { AWS_ENDPOINT_URL_CHIME_SDK_VOICE: emu.url, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', LOG_LEVEL: 'ERROR' },
+    });
+    try {
+      const deployed = await driver.deploy(readCloudAssembly(app)[0], { parameters: { Numbers: p0 } });
+      expect(deployed.status).toBe('CREATE_COMPLETE');
+      // A second group of the same name, made now: only the deployed physical id tells them apart.
+      emu.control.createGroup({ name: 'made-by-stack' });
+      const cloudformation = { AWS_ENDPOINT_URL_CLOUDFORMATION: await driver.controlPlane.endpoint() };
+      const same = await cliWith(cloudformation, 'plan', '--app', app, '--json');
+      const parsed = JSON.parse(same.out) as PlanResult;
+      expect(parsed.stacks[0].deployed).toBe('cloudformation');
+      expect(parsed.stacks[0].errors).toEqual([]);
+      expect(changes(parsed)).toEqual([]);
+      expect(same.code).toBe(0);
+      const next = JSON.parse((await cliWith(cloudformation, 'plan', '--app', app, '--json', '--parameter', `Numbers=${p0},${p1}`)).out) as PlanResult;
+      expect(changes(next)).toEqual([`bind ${p1}`]);
+      const made = Object.values(deployed.resources).find((r) => r.resourceType === 'Custom::VoiceConnectorGroup')!.physicalResourceId;
+      expect(next.stacks[0].changes[0].groupId).toBe(made);
+    } finally {
+      await driver.close();
+    }
+  });
+
+  test('a stack whose creation was rolled back is planned as a first deploy; one that cannot be updated is an error', async () => {
+    const app = synth('rolled-back', (a) => {
+      new VoiceConnectorGroupPhoneNumbers(telephony(a), 'N', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.onOtherGroup] });
+    });
+    const rolledBack = await planWith(app, cloudFormation({ Telephony: { status: 'ROLLBACK_COMPLETE', template: templateOf(app) } }));
+    expect(rolledBack.stacks[0].deployed).toBe('not deployed');
+    expect(changes(rolledBack)).toEqual([`refuse ${account.onOtherGroup} <- group ${account.groups.other}`, `undeclared ${account.foreignOnA}`]);
+    expect(planExitCode(rolledBack)).toBe(1);
+
+    const stuck = await planWith(app, cloudFormation({ Telephony: { status: 'UPDATE_ROLLBACK_FAILED', template: templateOf(app) } }));
+    expect(stuck.stacks[0].errors[0]).toContain('the stack is UPDATE_ROLLBACK_FAILED: CloudFormation refuses a deploy');
+    expect(planExitCode(stuck)).toBe(1);
+  });
+
+  test('the deployed side resolves with the deployed parameter values, the new side with --parameter first', async () => {
+    const [p0] = account.pool;
+    emu.control.bind(p0, 'VoiceConnectorGroupId', account.groups.a);
+    const app = synth('parameter', (a) => {
+      const stack = telephony(a);
+      const groupId = new CfnParameter(stack, 'GroupId', { type: 'String' });
+      new VoiceConnectorGroupPhoneNumbers(stack, 'N', { voiceConnectorGroupId: groupId.valueAsString, phoneNumbers: [p0] });
+    });
+    const source = cloudFormation({ Telephony: { status: 'UPDATE_COMPLETE', template: templateOf(app), parameters: { GroupId: account.groups.a } } });
+    const same = await planWith(app, source);
+    expect(planExitCode(same)).toBe(0);
+    expect(changes(same)).toEqual([`undeclared ${account.foreignOnA}`]);
+    const moved = await planWith(app, source, { GroupId: account.groups.b });
+    expect(changes(moved)).toEqual([`move ${p0} <- group ${account.groups.a}`]);
+  });
+
+  test('a CommaDelimitedList parameter is a list, as CloudFormation hands it to the template', async () => {
+    const [p0, p1] = account.pool;
+    const app = synth('list', (a) => {
+      const stack = telephony(a);
+      const numbers = new CfnParameter(stack, 'Numbers', { type: 'CommaDelimitedList' });
+      new VoiceConnectorGroupPhoneNumbers(stack, 'N', { voiceConnectorGroupId: account.groups.b, phoneNumbers: numbers.valueAsList });
+    });
+    const result = await planJson('--app', app, '--local-state', path.join(work, 'none.json'), '--parameter', `Numbers=${p0},${p1}`);
+    expect(result.exitCode).toBe(0);
+    expect(changes(result).sort()).toEqual([`bind ${p0}`, `bind ${p1}`]);
+  });
+
+  test('a resource whose properties did not change gets no event: a number bound by hand to an exclusive group stays', async () => {
+    const [p0, p1] = account.pool;
+    const state = path.join(work, 'state.json');
+    const app = synth('exclusive', (a) => {
+      new VoiceConnectorGroupPhoneNumbers(telephony(a), 'A', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [p0], exclusive: true });
+    });
+    expect((await cli('local-deploy', '--app', app, '--state', state)).code).toBe(0);
+    emu.control.bind(p1, 'VoiceConnectorGroupId', account.groups.a);
+    const result = await planJson('--app', app, '--local-state', state);
+    expect(changes(result)).toEqual([`undeclared ${p1}`]);
+    expect((await cli('local-deploy', '--app', app, '--state', state)).code).toBe(0);
+    expect(emu.control.getBindings()[p1]?.value).toBe(account.groups.a);
+  });
+
+  test('a binding resource it cannot resolve is not planned at all: its deployed numbers are not shown as unbound', async () => {
+    const [p0] = account.pool;
+    const state = path.join(work, 'state.json');
+    const v1 = synth('v1', (a) => {
+      new VoiceConnectorGroupPhoneNumbers(telephony(a), 'N', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [p0] });
+    });
+    expect((await cli('local-deploy', '--app', v1, '--state', state)).code).toBe(0);
+    const v2 = synth('v2', (a) => {
+      const stack = telephony(a);
+      new VoiceConnectorGroupPhoneNumbers(stack, 'N', { voiceConnectorGroupId: new CfnParameter(stack, 'Fresh').valueAsString, phoneNumbers: [p0] });
+    });
+    const result = await planJson('--app', v2, '--local-state', state);
+    expect(result.exitCode).toBe(3);
+    expect(changes(result)).toEqual([]);
+    expect(result.stacks[0].unresolved.map((u) => u.token)).toEqual(['parameter Fresh']);
+  });
+
+  test('a new group whose name an older group already has: the Create would fail, so the plan fails', async () => {
+    emu.control.createGroup({ name: 'legacy', createdAt: new Date(Date.now() - 48 * 3600_000) });
+    const app = synth('legacy', (a) => {
+      new VoiceConnectorGroup(telephony(a), 'Legacy', { name: 'legacy' }).addPhoneNumbers('N', [account.pool[0]]);
+    });
+    const result = await planJson('--app', app, '--local-state', path.join(work, 'none.json'));
+    expect(result.exitCode).toBe(1);
+    expect(result.stacks[0].errors.join('\n')).toContain("a group named 'legacy' already exists");
+  });
+
+  test('each stack is planned in its own region', async () => {
+    const app = synth('regions', (a) => {
+      new VoiceConnectorGroupPhoneNumbers(new Stack(a, 'East', { env: { region: 'us-east-1' } }), 'N', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] });
+      new VoiceConnectorGroupPhoneNumbers(new Stack(a, 'West', { env: { region: 'us-west-2' } }), 'N', { voiceConnectorGroupId: account.groups.b, phoneNumbers: [account.pool[1]] });
+    });
+    const result = await planJson('--app', app, '--local-state', path.join(work, 'none.json'));
+    expect(result.regions).toEqual(['us-east-1', 'us-west-2']);
+    expect(result.stacks.map((st) => `${st.stackName} ${st.region}`)).toEqual(['East us-east-1', 'West us-west-2']);
+  });
+});
+
+describe('local-deploy', () => {
+  test('an update reuses the parameter values of the last deploy, as cdk deploy does', async () => {
+    const [p0] = account.pool;
+    const state = path.join(work, 'state.json');
+    const app = synth('parameter', (a) => {
+      const stack = telephony(a);
+      new VoiceConnectorGroupPhoneNumbers(stack, 'N', { voiceConnectorGroupId: new CfnParameter(stack, 'GroupId').valueAsString, phoneNumbers: [p0] });
+    });
+    expect((await cli('local-deploy', '--app', app, '--state', state, '--parameter', `GroupId=${account.groups.b}`)).code).toBe(0);
+    // Without the reuse, the Ref to GroupId has no value and the update rolls back.
+    const again = await cli('local-deploy', '--app', app, '--state', state);
+    expect(again.out).toContain('Telephony: deploy ended CREATE_COMPLETE (no events: nothing changed)');
+    expect(again.code).toBe(0);
+    expect(emu.control.getBindings()[p0]?.value).toBe(account.groups.b);
+  });
+
+  test('a state file that is not one is refused, by plan and by local-deploy', async () => {
+    const app = synth('one', (a) => {
+      new VoiceConnectorGroupPhoneNumbers(telephony(a), 'N', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] });
+    });
+    const bad = path.join(work, 'bad.json');
+    fs.writeFileSync(bad, '{}');
+    await expect(cli('plan', '--app', app, '--local-state', bad)).rejects.toThrow(`${bad} is not a local-deploy state file`);
+    await expect(cli('local-deploy', '--app', app, '--state', bad)).rejects.toThrow(`${bad} is not a local-deploy state file`);
   });
 });
 

@@ -25,8 +25,8 @@ export function usesLibrary(stack: StackTemplate): boolean {
 }
 
 /**
- * The stacks named with --stack (each must exist), or every stack that uses the library. Names match the
- * CloudFormation stack name or the artifact's display path (`Stage/Stack`).
+ * The stacks named with --stack (each must exist, by its CloudFormation stack name), or every stack that
+ * uses the library.
  */
 export function selectStacks(stacks: readonly StackTemplate[], names: readonly string[], app: string): StackTemplate[] {
   if (names.length === 0) {

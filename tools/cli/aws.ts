@@ -1,5 +1,6 @@
 import { ChimeSDKVoiceClient, type ChimeSDKVoiceClientConfig, GetVoiceConnectorGroupCommand, ListVoiceConnectorGroupsCommand, NotFoundException } from '@aws-sdk/client-chime-sdk-voice';
 import { UsageError } from './args';
+import { isRecent } from '../../lambda/voice-connector-group/reconcile';
 
 /**
  * The CLI's Chime SDK Voice client: the user's default credentials and region (environment, profile, SSO,
@@ -39,6 +40,8 @@ export function describeAwsError(error: unknown): string | undefined {
 export interface GroupInfo {
   readonly id: string;
   readonly name: string;
+  /** Made within the last hour: the group handler takes such a group of its declared name as its own. */
+  readonly recent: boolean;
 }
 
 /** Every Voice Connector group of the account and region. */
@@ -48,7 +51,7 @@ export async function listGroups(client: ChimeSDKVoiceClient): Promise<GroupInfo
   do {
     const page = await client.send(new ListVoiceConnectorGroupsCommand({ MaxResults: 99, NextToken: nextToken }));
     for (const g of page.VoiceConnectorGroups ?? []) {
-      if (g.VoiceConnectorGroupId) groups.push({ id: g.VoiceConnectorGroupId, name: g.Name ?? '' });
+      if (g.VoiceConnectorGroupId) groups.push({ id: g.VoiceConnectorGroupId, name: g.Name ?? '', recent: isRecent(g) });
     }
     nextToken = page.NextToken;
   } while (nextToken);
@@ -59,7 +62,7 @@ export async function listGroups(client: ChimeSDKVoiceClient): Promise<GroupInfo
 export async function getGroup(client: ChimeSDKVoiceClient, id: string, region: string): Promise<GroupInfo> {
   try {
     const { VoiceConnectorGroup: g } = await client.send(new GetVoiceConnectorGroupCommand({ VoiceConnectorGroupId: id }));
-    return { id, name: g?.Name ?? '' };
+    return { id, name: g?.Name ?? '', recent: g ? isRecent(g) : false };
   } catch (error) {
     if (error instanceof NotFoundException || (error as { name?: string }).name === 'NotFoundException') {
       throw new UsageError(`Voice Connector group '${id}' does not exist in ${region} (GetVoiceConnectorGroup answered NotFound); list the groups with \`aws chime-sdk-voice list-voice-connector-groups\``);

@@ -15,8 +15,8 @@ import { chimeClient, describeAwsError, regionOf } from './aws';
 import { EMULATOR_USAGE, emulatorCommand } from './emulator';
 import { readGroups, render, type Language } from './import';
 import { LOCAL_DEPLOY_USAGE, localDeployCommand, readState } from './local-deploy';
-import { cloudFormationSource, formatPlan, localStateSource, plan, planExitCode } from './plan';
-import { awsReaders } from '../../lambda/shared/control-plane';
+import { cloudFormationSource, formatPlan, localStateSource, mergePlans, plan, planExitCode, type PlanResult } from './plan';
+import { awsReaders, describeStackParameters } from '../../lambda/shared/control-plane';
 import { DRIVER_STATE_VERSION } from '../local-deploy/driver';
 
 const PLAN_USAGE = 'usage: cdk-chime-vcg plan --app <cdk.out> [--stack NAME]... [--json] [--parameter Name=Value]... [--local-state FILE]';
@@ -58,17 +58,42 @@ async function planCommand(argv: readonly string[], out: (text: string) => void)
     // No file yet: nothing has been deployed locally, so every stack is planned as a first deploy.
     source = localStateSource(readState(statePath) ?? { version: DRIVER_STATE_VERSION, stacks: [], executions: [] });
   }
-  const client = chimeClient();
+  const parameterValues = parameters(parsed, PLAN_USAGE);
+  const only = new Set(selected.map((st) => st.stackName));
+  // Numbers, groups and stacks are regional: each region's stacks are planned with a client of their own.
+  const defaultClient = chimeClient();
+  let configured: string | undefined;
   try {
-    const region = await regionOf(client);
-    source ??= cloudFormationSource(awsReaders({ ...process.env, AWS_REGION: region }));
-    const only = new Set(selected.map((st) => st.stackName));
-    const result = await plan(stacks, { client, region, source, parameters: parameters(parsed, PLAN_USAGE), only });
-    out(parsed.switches.has('json') ? `${JSON.stringify({ ...result, exitCode: planExitCode(result) }, null, 2)}\n` : formatPlan(result));
-    return planExitCode(result);
+    configured = await regionOf(defaultClient);
+  } catch (error) {
+    if (stacks.some((st) => st.region === undefined)) throw error;
   } finally {
-    client.destroy();
+    defaultClient.destroy();
   }
+  const regions = [...new Set(stacks.map((st) => st.region ?? configured!))].sort();
+  const results: PlanResult[] = [];
+  for (const region of regions) {
+    const client = chimeClient({ region });
+    try {
+      let regionSource = source;
+      if (!regionSource) {
+        const env = { ...process.env, AWS_REGION: region };
+        const readers = awsReaders(env);
+        regionSource = cloudFormationSource({
+          describe: (stack) => describeStackParameters(env, stack),
+          getTemplate: (stack) => readers.getTemplate(stack),
+          physicalIdOf: (stack, logicalId) => readers.physicalIdOf(stack, logicalId),
+        });
+      }
+      const inRegion = stacks.filter((st) => (st.region ?? configured) === region);
+      results.push(await plan(inRegion, { client, region, source: regionSource, parameters: parameterValues, only }));
+    } finally {
+      client.destroy();
+    }
+  }
+  const result = mergePlans(results);
+  out(parsed.switches.has('json') ? `${JSON.stringify({ ...result, exitCode: planExitCode(result) }, null, 2)}\n` : formatPlan(result));
+  return planExitCode(result);
 }
 
 async function importCommand(argv: readonly string[], out: (text: string) => void): Promise<number> {

@@ -13,7 +13,7 @@ import { chimeClient, listGroups } from './aws';
 import { ownerOf } from '../../lambda/phone-numbers/observe';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { GROUP_RESOURCE_TYPE } from '../../src/voice-connector-group-properties';
-import { LocalDeployDriver, type DriverState, type OperationResult } from '../local-deploy/driver';
+import { assertDriverState, LocalDeployDriver, type DriverState, type OperationResult } from '../local-deploy/driver';
 import { LIBRARY_HANDLERS } from '../local-deploy/handlers';
 
 export const LOCAL_DEPLOY_USAGE = 'usage: cdk-chime-vcg local-deploy --app <cdk.out> [--stack NAME]... [--destroy] [--state FILE] [--parameter Name=Value]... [--endpoint URL]';
@@ -35,7 +35,9 @@ const SUCCEEDED = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'DELETE_COMPLET
 export function readState(file: string): DriverState | undefined {
   if (!fs.existsSync(file)) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as DriverState;
+    const state: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assertDriverState(state);
+    return state;
   } catch (error) {
     throw new UsageError(`${file} is not a local-deploy state file (${(error as Error).message}); delete it to start over`);
   }

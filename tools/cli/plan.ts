@@ -16,7 +16,7 @@ import { mapWithConcurrency } from '../../lambda/shared/pool';
 import { BINDING_RESOURCE_TYPE, normalizeE164, Prop } from '../../src/binding-properties';
 import { GROUP_RESOURCE_TYPE, GroupAttr, GroupProp } from '../../src/voice-connector-group-properties';
 import type { DriverState } from '../local-deploy/driver';
-import { IntrinsicError, NO_VALUE, resolveValue, stringifyProperties, type IntrinsicContext } from '../local-deploy/intrinsics';
+import { canonicalJson, IntrinsicError, NO_VALUE, resolveValue, stringifyProperties, type IntrinsicContext } from '../local-deploy/intrinsics';
 import type { CfnTemplate, StackTemplate } from '../local-deploy/template';
 
 export type Action = 'refuse' | 'take' | 'move' | 'bind' | 'adopt' | 'unbind' | 'drifted' | 'undeclared';
@@ -43,6 +43,7 @@ export interface Unresolved {
 
 export interface StackPlan {
   readonly stackName: string;
+  readonly region: string;
   /** Where the deployed properties came from. */
   readonly deployed: 'cloudformation' | 'local-state' | 'not deployed';
   readonly changes: readonly Change[];
@@ -53,7 +54,8 @@ export interface StackPlan {
 }
 
 export interface PlanResult {
-  readonly region: string;
+  /** The regions of the planned stacks. */
+  readonly regions: readonly string[];
   readonly stacks: readonly StackPlan[];
   /** Group id -> name, for the groups the plan names. */
   readonly groupNames: Readonly<Record<string, string>>;
@@ -66,16 +68,34 @@ export interface PlanResult {
 /** Where `plan` finds what is deployed now. */
 export interface DeployedSource {
   readonly kind: 'cloudformation' | 'local-state';
-  /** The stack's template as deployed and its groups' physical ids, or undefined when the stack is not deployed. */
+  /** The stack as deployed, or undefined when it is not (never created, or gone: the deploy creates it). */
   deployed(stackName: string): Promise<DeployedStack | undefined>;
 }
 
 export interface DeployedStack {
+  readonly status: string;
   readonly template: CfnTemplate;
   /** Group resource logical id -> the group's id. */
   readonly groupIds: ReadonlyMap<string, string>;
+  /** The parameter values it was deployed with. */
+  readonly parameters: Readonly<Record<string, string>>;
   /** Binding resource logical id -> its properties as last sent, already resolved (local state only). */
   readonly resolved?: ReadonlyMap<string, Record<string, unknown>>;
+}
+
+/**
+ * Stack statuses in which the next deploy starts from nothing: a stack whose creation was rolled back is
+ * deleted and created again by `cdk deploy`, and a stack under review was never executed.
+ */
+const NOT_DEPLOYED = new Set(['ROLLBACK_COMPLETE', 'REVIEW_IN_PROGRESS', 'DELETE_COMPLETE']);
+
+/** Stack statuses in which CloudFormation refuses a deploy until someone acts. */
+function blockedReason(status: string): string | undefined {
+  if (['ROLLBACK_FAILED', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED'].includes(status)) {
+    return `the stack is ${status}: CloudFormation refuses a deploy until it is recovered (continue the rollback, or delete the stack)`;
+  }
+  if (status.endsWith('_IN_PROGRESS') && status !== 'REVIEW_IN_PROGRESS') return `the stack is ${status}: a deploy cannot start until that operation ends`;
+  return undefined;
 }
 
 /** A `local-deploy` state file as the deployed side: its properties are already resolved. */
@@ -84,43 +104,48 @@ export function localStateSource(state: DriverState): DeployedSource {
     kind: 'local-state',
     deployed: async (stackName) => {
       const stack = state.stacks.find((s) => s.stackName === stackName);
-      if (!stack || stack.status === 'DELETE_COMPLETE' || stack.status === 'ROLLBACK_COMPLETE') return undefined;
+      if (!stack || NOT_DEPLOYED.has(stack.status)) return undefined;
       const groupIds = new Map<string, string>();
       const resolved = new Map<string, Record<string, unknown>>();
       for (const r of stack.resources) {
         if (r.resourceType === GROUP_RESOURCE_TYPE) groupIds.set(r.logicalId, r.physicalResourceId);
         if (r.resourceType === BINDING_RESOURCE_TYPE) resolved.set(r.logicalId, r.properties);
       }
-      return { template: stack.template, groupIds, resolved };
+      return { status: stack.status, template: stack.template, groupIds, resolved, parameters: stack.parameters ?? {} };
     },
   };
 }
 
-/** CloudFormation as the deployed side: `GetTemplate` and `DescribeStackResource`, read-only. */
-export function cloudFormationSource(reader: {
+/** What `cloudFormationSource` reads, read-only: DescribeStacks, GetTemplate and DescribeStackResource. */
+export interface CloudFormationReader {
+  describe(stack: string): Promise<{ status: string; parameters: Record<string, string> } | undefined>;
   getTemplate(stack: string): Promise<Record<string, unknown>>;
   physicalIdOf(stack: string, logicalId: string): Promise<string | undefined>;
-}): DeployedSource {
+}
+
+/** CloudFormation as the deployed side. */
+export function cloudFormationSource(reader: CloudFormationReader): DeployedSource {
   return {
     kind: 'cloudformation',
     deployed: async (stackName) => {
-      let template: CfnTemplate;
       try {
-        template = await reader.getTemplate(stackName) as CfnTemplate;
+        const described = await reader.describe(stackName);
+        if (!described || NOT_DEPLOYED.has(described.status)) return undefined;
+        const template = await reader.getTemplate(stackName) as CfnTemplate;
+        const groupIds = new Map<string, string>();
+        for (const [id, r] of Object.entries(template.Resources ?? {})) {
+          if (r.Type !== GROUP_RESOURCE_TYPE) continue;
+          const physical = await reader.physicalIdOf(stackName, id);
+          if (physical) groupIds.set(id, physical);
+        }
+        return { status: described.status, template, groupIds, parameters: described.parameters };
       } catch (error) {
-        if (/does not exist/i.test((error as Error).message)) return undefined;
+        if (error instanceof UsageError) throw error;
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         const why = `${(error as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
-        throw new UsageError(`cannot read the deployed template of stack ${stackName} from CloudFormation: ${why}. ` +
+        throw new UsageError(`cannot read stack ${stackName} from CloudFormation: ${why}. ` +
           'Pass --local-state FILE to compare with a local-deploy state instead');
       }
-      const groupIds = new Map<string, string>();
-      for (const [id, r] of Object.entries(template.Resources ?? {})) {
-        if (r.Type !== GROUP_RESOURCE_TYPE) continue;
-        const physical = await reader.physicalIdOf(stackName, id);
-        if (physical) groupIds.set(id, physical);
-      }
-      return { template, groupIds };
     },
   };
 }
@@ -143,6 +168,7 @@ export interface PlanOptions {
   readonly client: ChimeSDKVoiceClient;
   readonly region: string;
   readonly source: DeployedSource;
+  /** `--parameter` values: they win over the deployed values and the template's defaults (new side only). */
   readonly parameters: Readonly<Record<string, string>>;
   /** Plan only these stacks (default: all). The others still inform cross-stack moves. */
   readonly only?: ReadonlySet<string>;
@@ -153,6 +179,11 @@ interface StackWork {
   readonly deployed: StackPlan['deployed'];
   readonly desired: Map<string, ShardSpec>;
   readonly previous: Map<string, ShardSpec>;
+  /** Resolved properties (without ServiceToken) of each side: equal ones get no event from CloudFormation. */
+  readonly desiredProps: Map<string, string>;
+  readonly previousProps: Map<string, string>;
+  /** Shards with a value the plan could not resolve, on either side: not planned. */
+  readonly unresolvedShards: Set<string>;
   readonly unresolved: Unresolved[];
   readonly errors: string[];
 }
@@ -168,6 +199,10 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
     const deployed = await options.source.deployed(stack.stackName);
     const unresolved: Unresolved[] = [];
     const errors: string[] = [];
+    const blocked = deployed && blockedReason(deployed.status);
+    if (blocked) errors.push(blocked);
+    // New side: --parameter, else the value the stack was deployed with (cdk deploy reuses it), else the Default.
+    const newValues = { ...pick(deployed?.parameters ?? {}, stack.template), ...options.parameters };
     const newGroupIds = new Map<string, string>();
     for (const [id, r] of Object.entries(stack.template.Resources ?? {})) {
       if (r.Type !== GROUP_RESOURCE_TYPE) continue;
@@ -176,22 +211,42 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
         newGroupIds.set(id, known);
         continue;
       }
-      const name = r.Properties?.[GroupProp.NAME];
+      let name: unknown;
+      try {
+        name = resolveValue(r.Properties?.[GroupProp.NAME], contextFor(stack.stackName, stack.template, new Map(), newValues, options.region));
+      } catch (error) {
+        if (!(error instanceof UnresolvedToken) && !(error instanceof IntrinsicError)) throw error;
+      }
       if (typeof name !== 'string') {
         newGroupIds.set(id, `${NEW_GROUP}${id}`);
         continue;
       }
       const same = (await groupsByName()).filter((g) => g.name === name);
-      // The group handler adopts a same-name group made in the last hour and refuses an older one; for a
-      // plan, an existing group of that name is the one the deploy works with (or fails on).
+      if (same.length > 1) {
+        errors.push(`${same.length} groups are named '${name}' (${same.map((g) => g.id).join(', ')}); the group resource ${id} cannot tell which is its own`);
+      } else if (same.length === 1 && !same[0].recent) {
+        // The group handler takes a same-name group as its own only if it was made in the last hour (its own
+        // earlier attempt); an older one is someone else's, and the Create fails.
+        errors.push(`a group named '${name}' already exists (${same[0].id}, made over an hour ago), so creating the group resource ${id} fails: ` +
+          'name the new group differently, or use the existing one with VoiceConnectorGroup.fromVoiceConnectorGroupId');
+      }
       newGroupIds.set(id, same.length === 1 ? same[0].id : `${NEW_GROUP}${name}`);
-      if (same.length > 1) errors.push(`${same.length} groups are named '${name}' (${same.map((g) => g.id).join(', ')}); the group resource ${id} cannot tell which is its own`);
     }
     const desired = new Map<string, ShardSpec>();
+    const desiredProps = new Map<string, string>();
+    const previousProps = new Map<string, string>();
+    const unresolvedShards = new Set<string>();
     for (const [id, r] of Object.entries(stack.template.Resources ?? {})) {
       if (r.Type !== BINDING_RESOURCE_TYPE) continue;
-      const context = contextFor(stack.stackName, stack.template, newGroupIds, options);
-      const props = resolveBindingProperties(id, r.Properties ?? {}, context, unresolved);
+      const context = contextFor(stack.stackName, stack.template, newGroupIds, newValues, options.region);
+      const missed: Unresolved[] = [];
+      const props = resolveBindingProperties(id, r.Properties ?? {}, context, missed);
+      unresolved.push(...missed);
+      if (missed.length > 0) {
+        unresolvedShards.add(id);
+        continue;
+      }
+      desiredProps.set(id, canonicalJson(props));
       try {
         desired.set(id, parseSpec(props, { requestType: deployed?.template.Resources?.[id] ? 'Update' : 'Create', logicalId: id }));
       } catch (error) {
@@ -202,17 +257,31 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
     const previous = new Map<string, ShardSpec>();
     for (const [id, r] of Object.entries(deployed?.template.Resources ?? {})) {
       if (r.Type !== BINDING_RESOURCE_TYPE) continue;
-      let props = deployed?.resolved?.get(id);
-      if (!props) {
-        const context = contextFor(stack.stackName, deployed!.template, deployed!.groupIds, options);
+      let props = deployed!.resolved?.get(id);
+      if (props) {
+        props = Object.fromEntries(Object.entries(props).filter(([key]) => key !== 'ServiceToken'));
+      } else {
+        // Deployed side: only the values it was deployed with (never --parameter, which is the next deploy's).
+        const context = contextFor(stack.stackName, deployed!.template, deployed!.groupIds, deployed!.parameters, options.region);
         const missed: Unresolved[] = [];
         props = resolveBindingProperties(id, r.Properties ?? {}, context, missed);
         unresolved.push(...missed.map((u) => ({ ...u, where: `${u.where} (deployed)` })));
+        if (missed.length > 0) {
+          unresolvedShards.add(id);
+          continue;
+        }
       }
+      previousProps.set(id, canonicalJson(props));
       const spec = lenientSpec(props);
       if (spec) previous.set(id, spec);
     }
-    work.push({ stack, deployed: deployed ? options.source.kind : 'not deployed', desired, previous, unresolved, errors });
+    for (const id of unresolvedShards) {
+      desired.delete(id);
+      previous.delete(id);
+    }
+    work.push({
+      stack, deployed: deployed ? options.source.kind : 'not deployed', desired, previous, desiredProps, previousProps, unresolvedShards, unresolved, errors,
+    });
   }
 
   // 2. Read: list every real group involved, then read one by one each declared number not on its group.
@@ -292,14 +361,16 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
   const stackPlans: StackPlan[] = work.filter((w) => !options.only || options.only.has(w.stack.stackName)).map((w) => {
     const changes: Change[] = [];
     const errors = [...w.errors];
+    const onMissing = new Map<string, string[]>();
     let declaredCount = 0;
-    for (const g of missingGroups) {
-      const numbers = [...w.desired.values()].flatMap((s) => [...s.bindings.values()].filter((b) => b.groupId === g).map((b) => b.number));
-      if (numbers.length > 0) errors.push(`group ${g} does not exist in ${options.region}, so its ${numbers.length} declared number(s) cannot be bound: ${numbers.slice(0, 5).join(', ')}${numbers.length > 5 ? ', ...' : ''}`);
-    }
     for (const id of new Set([...w.desired.keys(), ...w.previous.keys()])) {
       const desired = w.desired.get(id);
       const previous = w.previous.get(id);
+      if (desired && previous && w.desiredProps.get(id) === w.previousProps.get(id)) {
+        // Same properties as deployed: CloudFormation sends this resource no event, so nothing changes.
+        declaredCount += desired.bindings.size;
+        continue;
+      }
       if (!desired) {
         for (const step of planDelete(previous!).steps) {
           if (step.kind !== 'disassociate') continue;
@@ -310,10 +381,20 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
         continue;
       }
       declaredCount += desired.bindings.size;
-      // What the service would refuse, that the owner alone does not show.
+      // What the service would refuse, that the owner alone does not show: only for numbers the handler
+      // acts on (new, moved, or read on every deploy); numbers it leaves unchanged are never sent.
       const extra: Change[] = [];
+      const touched = (b: { number: string; groupId: string; everyDeploy: boolean }) => {
+        const had = previous?.bindings.get(b.number);
+        return !had || had.groupId !== b.groupId || b.everyDeploy;
+      };
       for (const b of desired.bindings.values()) {
-        if (missingGroups.has(b.groupId) || isOn(readings, b.number, b.groupId)) continue;
+        if (!touched(b)) continue;
+        if (missingGroups.has(b.groupId)) {
+          onMissing.set(b.groupId, [...(onMissing.get(b.groupId) ?? []), b.number]);
+          continue;
+        }
+        if (isOn(readings, b.number, b.groupId)) continue;
         const d = details.get(b.number);
         if (d && !d.exists) {
           extra.push({ action: 'refuse', number: b.number, groupId: b.groupId, reason: `not in this account's phone number inventory in ${options.region} (GetPhoneNumber answered NotFound): order or port it first, or remove it` });
@@ -321,7 +402,7 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
           extra.push({ action: 'refuse', number: b.number, groupId: b.groupId, reason: `its product type is ${d.productType}; only VoiceConnector numbers can be bound to a Voice Connector group: change it with \`aws chime-sdk-voice update-phone-number\`, or remove it` });
         }
       }
-      const onMissingGroups = [...desired.bindings.values()].filter((b) => missingGroups.has(b.groupId)).map((b) => b.number);
+      const onMissingGroups = [...desired.bindings.values()].filter((b) => missingGroups.has(b.groupId) && touched(b)).map((b) => b.number);
       const skip = new Set([...extra.map((c) => c.number), ...onMissingGroups]);
       let spec = without(desired, skip);
       let forward = planForward(spec, previous, readings);
@@ -373,6 +454,10 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
         changes.push({ action: 'drifted', number: d.number, groupId: spec.bindings.get(d.number)!.groupId, from: ownerText(d.owner), reason: 'EVERY_DEPLOY number found elsewhere; left there without forceAssociate' });
       }
     }
+    for (const [g, numbers] of onMissing) {
+      errors.push(`group ${g} does not exist in ${options.region}, so ${numbers.length} declared number(s) cannot be bound to it: ` +
+        `${numbers.sort().slice(0, 5).join(', ')}${numbers.length > 5 ? ', ...' : ''}`);
+    }
     // Numbers on this stack's groups that no stack of the app declares (left alone unless the group is exclusive).
     const unbinding = new Set(changes.filter((c) => c.action === 'unbind').map((c) => c.number));
     const ownGroups = new Set([...w.desired.values()].flatMap((s) => [...s.bindings.values()].map((b) => b.groupId)));
@@ -385,6 +470,7 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
     const counted = new Set(changes.filter((c) => c.action !== 'unbind' && c.action !== 'undeclared').map((c) => c.number));
     return {
       stackName: w.stack.stackName,
+      region: options.region,
       deployed: w.deployed,
       changes: changes.sort(byAction),
       unchanged: Math.max(0, declaredCount - counted.size),
@@ -399,7 +485,7 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
     if (g.startsWith(NEW_GROUP)) names[g] = `(new group '${g.slice(NEW_GROUP.length)}')`;
   }
   return {
-    region: options.region,
+    regions: [options.region],
     stacks: stackPlans,
     groupNames: names,
     wouldSucceed: stackPlans.every((s) => s.errors.length === 0 && !s.changes.some((c) => c.action === 'refuse')),
@@ -428,9 +514,19 @@ function partitionOf(region: string): { partition: string; suffix: string } {
   return { partition: 'aws', suffix: 'amazonaws.com' };
 }
 
-function contextFor(stackName: string, template: CfnTemplate, groupIds: ReadonlyMap<string, string>, options: PlanOptions): IntrinsicContext {
+/** The template's parameters' values among `values`: a parameter the template no longer has is dropped. */
+function pick(values: Readonly<Record<string, string>>, template: CfnTemplate): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter(([name]) => template.Parameters?.[name]));
+}
+
+/** A parameter value CloudFormation masks (NoEcho): the plan cannot know it. */
+const MASKED = /^\*+$/;
+
+function contextFor(
+  stackName: string, template: CfnTemplate, groupIds: ReadonlyMap<string, string>, values: Readonly<Record<string, string>>, region: string,
+): IntrinsicContext {
   const resources = template.Resources ?? {};
-  const { partition, suffix } = partitionOf(options.region);
+  const { partition, suffix } = partitionOf(region);
   const groupRef = (id: string) => {
     const groupId = groupIds.get(id);
     if (groupId === undefined) throw new UnresolvedToken(`the group resource ${id}`, 'deploy it once, or name the group literally');
@@ -439,15 +535,25 @@ function contextFor(stackName: string, template: CfnTemplate, groupIds: Readonly
   return {
     mappings: template.Mappings,
     ref: (name) => {
-      if (name in options.parameters) return options.parameters[name];
+      const parameter = template.Parameters?.[name];
+      if (parameter) {
+        const value = values[name] ?? (parameter.Default === undefined ? undefined : String(parameter.Default));
+        if (value === undefined) throw new UnresolvedToken(`parameter ${name}`, `pass --parameter ${name}=<value>`);
+        if (String((parameter as { NoEcho?: unknown }).NoEcho) === 'true' && MASKED.test(value)) {
+          throw new UnresolvedToken(`parameter ${name} (NoEcho: CloudFormation masks its value)`, `pass --parameter ${name}=<value>`);
+        }
+        // CloudFormation hands a list parameter to the template as a list.
+        const isList = parameter.Type === 'CommaDelimitedList' || parameter.Type?.startsWith('List<');
+        return isList ? value.split(',').map((item) => item.trim()) : value;
+      }
+      if (name in values) return values[name];
       switch (name) {
         case 'AWS::NoValue': return NO_VALUE;
-        case 'AWS::Region': return options.region;
+        case 'AWS::Region': return region;
         case 'AWS::StackName': return stackName;
         case 'AWS::Partition': return partition;
         case 'AWS::URLSuffix': return suffix;
       }
-      if (template.Parameters?.[name]) throw new UnresolvedToken(`parameter ${name}`, `pass --parameter ${name}=<value>`);
       if (name.startsWith('AWS::')) throw new UnresolvedToken(`pseudo parameter ${name}`, `pass --parameter ${name}=<value>`);
       const resource = resources[name];
       if (resource?.Type === GROUP_RESOURCE_TYPE) return groupRef(name);
@@ -517,12 +623,23 @@ function findImport(value: unknown): unknown {
   return undefined;
 }
 
+/** One plan of several (one per region). */
+export function mergePlans(results: readonly PlanResult[]): PlanResult {
+  return {
+    regions: results.flatMap((r) => r.regions),
+    stacks: results.flatMap((r) => r.stacks),
+    groupNames: Object.assign({}, ...results.map((r) => r.groupNames)) as Record<string, string>,
+    wouldSucceed: results.every((r) => r.wouldSucceed),
+    complete: results.every((r) => r.complete),
+  };
+}
+
 /** The plan for people: per stack and group, one line per number that changes. */
 export function formatPlan(result: PlanResult): string {
   const lines: string[] = [];
   const groupText = (id: string) => (result.groupNames[id] && !id.startsWith(NEW_GROUP) ? `${result.groupNames[id]} (${id})` : result.groupNames[id] ?? id);
   for (const s of result.stacks) {
-    lines.push(`Stack ${s.stackName} (${s.deployed === 'not deployed' ? 'not deployed yet: the deploy creates it' : `compared with what ${s.deployed === 'cloudformation' ? 'CloudFormation' : 'the local state'} has deployed`})`);
+    lines.push(`Stack ${s.stackName} in ${s.region} (${s.deployed === 'not deployed' ? 'not deployed yet: the deploy creates it' : `compared with what ${s.deployed === 'cloudformation' ? 'CloudFormation' : 'the local state'} has deployed`})`);
     for (const e of s.errors) lines.push(`  error: ${e}`);
     for (const u of s.unresolved) {
       lines.push(`  unresolved: ${u.where} uses ${u.token}${u.numbers.length ? ` (${u.numbers.length} number(s): ${u.numbers.slice(0, 3).join(', ')}${u.numbers.length > 3 ? ', ...' : ''})` : ''}; not planned: ${u.fix}`);

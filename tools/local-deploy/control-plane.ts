@@ -17,6 +17,8 @@ export interface ControlPlaneStack {
   readonly template: unknown;
   /** Logical id -> physical id and type, as CloudFormation holds them now. */
   readonly resources: ReadonlyMap<string, { readonly physicalId: string; readonly type: string }>;
+  /** Parameter values as DescribeStacks shows them (NoEcho ones masked). */
+  readonly parameters?: Readonly<Record<string, string>>;
 }
 
 export interface ControlPlaneExecution {
@@ -93,7 +95,9 @@ export class ControlPlaneServer {
     switch (action) {
       case 'DescribeStacks':
         return xml(res, action, `<Stacks><member><StackName>${esc(stack.stackName)}</StackName><StackId>${esc(stack.stackId)}</StackId>` +
-          `<StackStatus>${stack.status}</StackStatus></member></Stacks>`);
+          `<StackStatus>${stack.status}</StackStatus><Parameters>${Object.entries(stack.parameters ?? {}).map(([key, value]) =>
+            `<member><ParameterKey>${esc(key)}</ParameterKey><ParameterValue>${esc(value)}</ParameterValue></member>`).join('')}</Parameters>` +
+          '</member></Stacks>');
       case 'DescribeStackResource': {
         const resource = stack.resources.get(params.LogicalResourceId);
         if (!resource) return xmlError(res, 400, 'ValidationError', `Resource ${params.LogicalResourceId} does not exist for stack ${stack.stackName}`);

@@ -67,6 +67,18 @@ export interface LocalDeployDriverOptions extends DeployOptions {
 
 export const DRIVER_STATE_VERSION = 1;
 
+/** Throws unless `state` has the shape `exportState` writes. */
+export function assertDriverState(state: unknown): asserts state is DriverState {
+  const raw = state as { version?: unknown; stacks?: unknown; executions?: unknown } | undefined;
+  const stacksOk = Array.isArray(raw?.stacks) && (raw!.stacks as unknown[]).every((entry) => {
+    const stack = entry as { stackName?: unknown; resources?: unknown; template?: unknown };
+    return typeof stack?.stackName === 'string' && Array.isArray(stack.resources) && typeof stack.template === 'object' && stack.template !== null;
+  });
+  if (raw?.version !== DRIVER_STATE_VERSION || !stacksOk || !Array.isArray(raw?.executions)) {
+    throw new Error(`not a local-deploy state of version ${DRIVER_STATE_VERSION}`);
+  }
+}
+
 /** The driver's state as JSON (see `LocalDeployDriver.exportState`). */
 export interface DriverState {
   readonly version: number;
@@ -76,6 +88,8 @@ export interface DriverState {
     readonly status: string;
     readonly template: CfnTemplate;
     readonly resources: readonly DeployedResource[];
+    /** Parameter values of the last successful deploy. */
+    readonly parameters?: Readonly<Record<string, string>>;
   }>;
   readonly executions: ReadonlyArray<readonly [string, readonly ControlPlaneExecution[]]>;
 }
@@ -148,6 +162,8 @@ interface StackRecord {
   status: string;
   template: CfnTemplate;
   resources: Map<string, DeployedResource>;
+  /** The parameter values of the last successful deploy: an update reuses them for values it is not given, as `cdk deploy` does. */
+  parameters?: Record<string, string>;
 }
 
 interface Run {
@@ -205,7 +221,9 @@ export class LocalDeployDriver {
     const record: StackRecord = existing ?? {
       stackName, stackId: stackIdFor(stackName, this.region, this.accountId), status: 'CREATE_IN_PROGRESS', template, resources: new Map(),
     };
-    const run = this.newRun(record, deployOptions);
+    const previousValues = Object.fromEntries(Object.entries(existing?.parameters ?? {}).filter(([name]) => template.Parameters?.[name]));
+    const parameters = { ...previousValues, ...this.options.parameters, ...deployOptions.parameters };
+    const run = this.newRun(record, { ...deployOptions, parameters });
     const oldTemplate = existing?.template;
     const priorStatus = existing?.status as StackStatus | undefined;
     const before = new Map(record.resources);
@@ -293,6 +311,7 @@ export class LocalDeployDriver {
           await this.cleanUp(run, oldTemplate, template, before, working, updated);
         }
         const unchanged = existing && run.events.length === 0 && canonicalJson(template) === canonicalJson(oldTemplate);
+        record.parameters = parameters;
         return this.finish(run, unchanged ? priorStatus! : existing ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE', template, working);
       }
       if (!existing) {
@@ -382,7 +401,12 @@ export class LocalDeployDriver {
     return {
       version: DRIVER_STATE_VERSION,
       stacks: [...this.stacks.values()].map((r) => ({
-        stackName: r.stackName, stackId: r.stackId, status: r.status, template: r.template, resources: [...r.resources.values()],
+        stackName: r.stackName,
+        stackId: r.stackId,
+        status: r.status,
+        template: r.template,
+        resources: [...r.resources.values()],
+        ...(r.parameters ? { parameters: r.parameters } : {}),
       })),
       // The handlers look at no more than the newest 300 executions of a waiter.
       executions: [...this.executions].map(([arn, list]) => [arn, list.slice(-300)]),
@@ -391,10 +415,7 @@ export class LocalDeployDriver {
 
   /** Takes back what `exportState` gave, replacing what this driver knew. */
   public importState(state: DriverState): void {
-    const raw = state as { version?: unknown; stacks?: unknown; executions?: unknown } | undefined;
-    if (raw?.version !== DRIVER_STATE_VERSION || !Array.isArray(raw.stacks) || !Array.isArray(raw.executions)) {
-      throw new Error(`not a local-deploy state of version ${DRIVER_STATE_VERSION}`);
-    }
+    assertDriverState(state);
     this.stacks.clear();
     for (const s of state.stacks) {
       this.stacks.set(s.stackName, {
@@ -403,6 +424,7 @@ export class LocalDeployDriver {
         status: s.status,
         template: s.template,
         resources: new Map(s.resources.map((r) => [r.logicalId, r])),
+        ...(s.parameters ? { parameters: { ...s.parameters } } : {}),
       });
     }
     this.executions.clear();
@@ -429,7 +451,13 @@ export class LocalDeployDriver {
       resources.set(id, { physicalId, type: resource.Type });
     }
     for (const [id, deployed] of record.resources) resources.set(id, { physicalId: deployed.physicalResourceId, type: deployed.resourceType });
-    return { stackName: record.stackName, stackId: record.stackId, status: record.status, template: record.template, resources };
+    // As DescribeStacks shows them: every parameter's value (given, or its default), NoEcho ones masked.
+    const parameters: Record<string, string> = {};
+    for (const [name, parameter] of Object.entries(record.template.Parameters ?? {})) {
+      const value = record.parameters?.[name] ?? (parameter.Default === undefined ? undefined : String(parameter.Default));
+      if (value !== undefined) parameters[name] = String((parameter as { NoEcho?: unknown }).NoEcho) === 'true' ? '****' : value;
+    }
+    return { stackName: record.stackName, stackId: record.stackId, status: record.status, template: record.template, resources, parameters };
   }
 
   /** The ARN of the waiter state machine behind a resource (the user function's WAITER_LOGICAL_ID), if the template names one. */

@@ -27,11 +27,14 @@ export interface CfnTemplate {
 export interface StackTemplate {
   readonly stackName: string;
   readonly template: CfnTemplate;
+  /** The stack's region, when the cloud assembly names one (environment-agnostic stacks have none). */
+  readonly region?: string;
 }
 
 
 interface ManifestArtifact {
   readonly type: string;
+  readonly environment?: string;
   readonly displayName?: string;
   readonly properties?: { templateFile?: string; stackName?: string; directoryName?: string };
 }
@@ -44,9 +47,11 @@ export function readCloudAssembly(directory: string): StackTemplate[] {
   const stacks: StackTemplate[] = [];
   for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
     if (artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile) {
+      const region = /^aws:\/\/[^/]*\/(.+)$/.exec(artifact.environment ?? '')?.[1];
       stacks.push({
         stackName: artifact.properties.stackName ?? id,
         template: JSON.parse(fs.readFileSync(path.join(directory, artifact.properties.templateFile), 'utf8')),
+        ...(region && region !== 'unknown-region' ? { region } : {}),
       });
     } else if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
       stacks.push(...readCloudAssembly(path.join(directory, artifact.properties.directoryName)));
