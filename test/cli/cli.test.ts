@@ -82,7 +82,7 @@ function telephony(app: App, id = 'Telephony'): Stack {
 }
 
 function changes(result: PlanResult, stack = 'Telephony'): string[] {
-  return result.stacks.find((s) => s.stackName === stack)!.changes.map((c) => `${c.action} ${c.number}${c.from ? ` <- ${c.from}` : ''}`);
+  return result.stacks.find((s) => s.stackName === stack)!.changes.map((c) => `${c.action} ${c.number}${c.from ? ` <- ${c.from.kind === 'group' ? 'group' : 'voice connector'} ${c.from.id}` : ''}`);
 }
 
 function writes(): number {
@@ -128,12 +128,12 @@ describe('plan', () => {
     expect(result.wouldSucceed).toBe(false);
     const byNumber = new Map(result.stacks[0].changes.map((c) => [c.number, c]));
     expect(byNumber.get(p0)!.action).toBe('bind');
-    expect(byNumber.get(account.onOtherGroup)).toMatchObject({ action: 'refuse', from: `group ${account.groups.other}` });
+    expect(byNumber.get(account.onOtherGroup)).toMatchObject({ action: 'refuse', from: { kind: 'group', id: account.groups.other } });
     expect(byNumber.get(account.onOtherGroup)!.reason).toContain('forceAssociate: true');
     expect(byNumber.get(account.notInInventory)).toMatchObject({ action: 'refuse' });
     expect(byNumber.get(account.notInInventory)!.reason).toContain('not in this account\'s phone number inventory');
     expect(byNumber.get(phone(200))!.reason).toContain('product type is SipMediaApplicationDialIn');
-    expect(byNumber.get(account.onVoiceConnector)).toMatchObject({ action: 'take', from: `voice connector ${account.voiceConnector}` });
+    expect(byNumber.get(account.onVoiceConnector)).toMatchObject({ action: 'take', from: { kind: 'voiceConnector', id: account.voiceConnector } });
     expect(result.stacks[0].errors.join('\n')).toContain('group no-such-group does not exist in us-east-1');
 
     const text = await cli('plan', '--app', app, '--local-state', path.join(work, 'none.json'));
@@ -197,7 +197,7 @@ describe('plan', () => {
     const gets = emu.calls.filter((c) => c.operation === 'GetPhoneNumber').length;
     expect(gets).toBe(0);
     const byNumber = new Map(result.stacks[0].changes.map((c) => [c.number, c]));
-    expect(byNumber.get(many[0])).toMatchObject({ action: 'refuse', from: `group ${account.groups.other}` });
+    expect(byNumber.get(many[0])).toMatchObject({ action: 'refuse', from: { kind: 'group', id: account.groups.other } });
     expect(byNumber.get(account.notInInventory)!.reason).toContain('not in this account\'s phone number inventory');
     expect(byNumber.get(phone(900))!.reason).toContain('product type is SipMediaApplicationDialIn');
     expect(result.stacks[0].changes.filter((c) => c.action === 'bind')).toHaveLength(many.length - 1);
@@ -266,7 +266,7 @@ describe('plan', () => {
     const result = await planJson('--app', moved, '--local-state', state);
     expect(result.exitCode).toBe(1);
     const refused = result.stacks.find((s) => s.stackName === 'New')!.changes.find((c) => c.number === p0)!;
-    expect(refused).toMatchObject({ action: 'refuse', from: `group ${account.groups.a}` });
+    expect(refused).toMatchObject({ action: 'refuse', from: { kind: 'group', id: account.groups.a } });
     expect(refused.reason).toContain('deploy Old first');
     expect(result.stacks.find((s) => s.stackName === 'Old')!.changes.find((c) => c.number === p0)).toMatchObject({ action: 'unbind' });
 
@@ -444,6 +444,38 @@ describe('local-deploy', () => {
     expect(emu.control.getBindings()[p0]?.value).toBe(account.groups.b);
   });
 
+  test('an endpoint that does not answer is bad input, found before anything is deployed or written', async () => {
+    const app = synth('one', (a) => {
+      new VoiceConnectorGroupPhoneNumbers(telephony(a), 'N', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] });
+    });
+    const state = path.join(work, 'state.json');
+    await expect(cli('local-deploy', '--app', app, '--state', state, '--endpoint', 'http://127.0.0.1:9')).rejects.toThrow(
+      /^cannot reach the Chime SDK Voice endpoint .*is the emulator running\?$/);
+    expect(fs.existsSync(state)).toBe(false);
+  });
+
+  test("the handlers' log lines go to a file beside the state, not into the command's output", async () => {
+    const app = synth('refused', (a) => {
+      new VoiceConnectorGroupPhoneNumbers(telephony(a), 'N', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.onOtherGroup] });
+    });
+    const state = path.join(work, 'state', 'state.json');
+    let printed = '';
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => { printed += chunk; return true; }) as typeof process.stdout.write;
+    let run: Run;
+    try {
+      run = await cliWith({ LOG_LEVEL: 'INFO' }, 'local-deploy', '--app', app, '--state', state);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(run.code).toBe(1);
+    expect(run.out).toContain('Telephony: deploy ended ROLLBACK_COMPLETE');
+    expect(run.out).toContain(`the handlers' logs: ${path.relative(process.cwd(), path.join(work, 'state', 'handler-logs.jsonl'))}`);
+    expect(printed).not.toContain('{"level"');
+    const logged = fs.readFileSync(path.join(work, 'state', 'handler-logs.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { level: string });
+    expect(logged.some((l) => l.level === 'ERROR')).toBe(true);
+  });
+
   test('a state file that is not one is refused, by plan and by local-deploy', async () => {
     const app = synth('one', (a) => {
       new VoiceConnectorGroupPhoneNumbers(telephony(a), 'N', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] });
@@ -452,6 +484,10 @@ describe('local-deploy', () => {
     fs.writeFileSync(bad, '{}');
     await expect(cli('plan', '--app', app, '--local-state', bad)).rejects.toThrow(`${bad} is not a local-deploy state file`);
     await expect(cli('local-deploy', '--app', app, '--state', bad)).rejects.toThrow(`${bad} is not a local-deploy state file`);
+    fs.writeFileSync(bad, 'not json\n');
+    await expect(cli('plan', '--app', app, '--local-state', bad)).rejects.toThrow(
+      `${bad} is not a local-deploy state file (not JSON); give the file local-deploy wrote (by default .cdk-chime-vcg/local-state.json)`);
+    await expect(cli('plan', '--app', app, '--local-state', work)).rejects.toThrow(`${work} is not a local-deploy state file (EISDIR`);
   });
 });
 
@@ -515,6 +551,16 @@ describe('bad input: one line naming the value and the fix', () => {
       new VoiceConnectorGroupPhoneNumbers(telephony(a), 'N', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]], removalPolicy: RemovalPolicy.RETAIN });
     });
     await expect(cli('plan', '--app', app, '--stack', 'Nope')).rejects.toThrow(`stack 'Nope' is not in ${app}; its stacks are: Telephony`);
+  });
+
+  test('an emulator port that is taken names the port and how to free it', async () => {
+    const taken = await startEmulator();
+    try {
+      await expect(cli('emulator', '--port', String(taken.port))).rejects.toThrow(
+        `port ${taken.port} is already in use on 127.0.0.1: stop what listens there (an emulator: npx cdk-chime-vcg emulator --stop --port ${taken.port})`);
+    } finally {
+      await taken.close();
+    }
   });
 
   test('local-deploy never writes to AWS: it needs a test endpoint', async () => {

@@ -63,7 +63,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  for (const port of [8123, 8124, 8125]) cli(['emulator', '--stop', '--port', String(port)]);
+  for (const port of [8123, 8124, 8125, 8126]) cli(['emulator', '--stop', '--port', String(port)]);
   if (app) fs.rmSync(app, { recursive: true, force: true });
   if (home) fs.rmSync(home, { recursive: true, force: true });
 });
@@ -115,6 +115,20 @@ describe('bad input: one line on stderr and exit 2', () => {
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toBe("cdk-chime-vcg: stack 'Absent' is not in bad-input.out; its stacks are: Present");
   });
+});
+
+test('import --language python prints code that Python parses, snippet and whole stack module alike', () => {
+  const env = { AWS_ENDPOINT_URL_CHIME_SDK_VOICE: 'http://127.0.0.1:8126', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
+  const started = cli(['emulator', '--background', '--port', '8126', '--group', 'py-group', '--bind', '+12065550300,+12065550301']);
+  expect(started.stderr).toBe('');
+  expect(started.status).toBe(0);
+  for (const args of [['--all'], ['--all', '--stack-class', 'Imported']]) {
+    const code = cli(['import', '--language', 'python', ...args], env);
+    expect(code.status).toBe(0);
+    expect(code.stdout).toContain('"+12065550300",');
+    const parsed = spawnSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: code.stdout, encoding: 'utf8' });
+    expect({ status: parsed.status, stderr: parsed.stderr }).toEqual({ status: 0, stderr: '' });
+  }
 });
 
 /** The ```bash blocks of one README section (from its `## ` heading to the next), joined. */

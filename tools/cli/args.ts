@@ -11,6 +11,11 @@ export class UsageError extends Error {
   }
 }
 
+/** Where a usage mistake sends the user: `usage` is a command's usage line (`usage: cdk-chime-vcg plan ...`). */
+export function helpHint(usage: string): string {
+  return `see \`cdk-chime-vcg ${usage.split(' ')[2]} --help\``;
+}
+
 export interface FlagSpec {
   /** Takes a value (`--app cdk.out`); otherwise a switch (`--json`). */
   readonly value?: boolean;
@@ -28,20 +33,20 @@ export function parseFlags(argv: readonly string[], spec: Readonly<Record<string
   const switches = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'\n${usage}`);
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'; ${helpHint(usage)}`);
     const eq = arg.indexOf('=');
     const name = (eq > 0 ? arg.slice(2, eq) : arg.slice(2));
     const flag = spec[name];
-    if (!flag) throw new UsageError(`unknown option --${name}\n${usage}`);
+    if (!flag) throw new UsageError(`unknown option --${name}; ${helpHint(usage)}`);
     if (!flag.value) {
-      if (eq > 0) throw new UsageError(`--${name} takes no value\n${usage}`);
+      if (eq > 0) throw new UsageError(`--${name} takes no value; ${helpHint(usage)}`);
       switches.add(name);
       continue;
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value\n${usage}`);
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value; ${helpHint(usage)}`);
     const given = values.get(name) ?? [];
-    if (given.length > 0 && !flag.repeat) throw new UsageError(`--${name} may be given once\n${usage}`);
+    if (given.length > 0 && !flag.repeat) throw new UsageError(`--${name} may be given once; ${helpHint(usage)}`);
     given.push(value);
     values.set(name, given);
   }
@@ -65,7 +70,7 @@ export function integer(parsed: Parsed, name: string, fallback: number, usage: s
   const raw = one(parsed, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be an integer from 0 to 65535; got '${raw}'\n${usage}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be an integer from 0 to 65535; got '${raw}'; ${helpHint(usage)}`);
   return n;
 }
 
@@ -74,7 +79,7 @@ export function parameters(parsed: Parsed, usage: string): Record<string, string
   const out: Record<string, string> = {};
   for (const raw of all(parsed, 'parameter')) {
     const eq = raw.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--parameter takes Name=Value; got '${raw}'\n${usage}`);
+    if (eq <= 0) throw new UsageError(`--parameter takes Name=Value; got '${raw}'; ${helpHint(usage)}`);
     out[raw.slice(0, eq)] = raw.slice(eq + 1);
   }
   return out;

@@ -4,7 +4,7 @@
  * returns; `--stop` ends the one on a port.
  */
 import { spawn } from 'node:child_process';
-import { integer, list, one, parseFlags, UsageError, type FlagSpec } from './args';
+import { helpHint, integer, list, one, parseFlags, UsageError, type FlagSpec } from './args';
 import { normalizeE164, E164_PATTERN } from '../../src/binding-properties';
 import { startEmulator } from '../emulator';
 
@@ -28,7 +28,7 @@ export async function emulatorCommand(argv: readonly string[], out: (text: strin
   const parsed = parseFlags(argv, FLAGS, EMULATOR_USAGE);
   const port = integer(parsed, 'port', 0, EMULATOR_USAGE);
   if (parsed.switches.has('stop')) {
-    if (port === 0) throw new UsageError(`--stop needs the --port the emulator listens on\n${EMULATOR_USAGE}`);
+    if (port === 0) throw new UsageError(`--stop needs the --port the emulator listens on; ${helpHint(EMULATOR_USAGE)}`);
     let response: Response;
     try {
       response = await fetch(`http://127.0.0.1:${port}/_emulator/shutdown`, { method: 'POST', signal: AbortSignal.timeout(5_000) });
@@ -43,18 +43,24 @@ export async function emulatorCommand(argv: readonly string[], out: (text: strin
   const bind = list(parsed, 'bind');
   const numbers = [...new Set([...list(parsed, 'seed-numbers'), ...bind])];
   for (const n of numbers) {
-    if (!E164_PATTERN.test(n)) throw new UsageError(`'${n}' is not an E.164 phone number ('+', then 2 to 15 digits, the first not 0)\n${EMULATOR_USAGE}`);
+    if (!E164_PATTERN.test(n)) throw new UsageError(`'${n}' is not an E.164 phone number ('+', then 2 to 15 digits, the first not 0); ${helpHint(EMULATOR_USAGE)}`);
   }
   const groupName = one(parsed, 'group');
-  if (bind.length > 0 && groupName === undefined) throw new UsageError(`--bind binds numbers to the --group it creates: give --group NAME\n${EMULATOR_USAGE}`);
+  if (bind.length > 0 && groupName === undefined) throw new UsageError(`--bind binds numbers to the --group it creates: give --group NAME; ${helpHint(EMULATOR_USAGE)}`);
 
   if (parsed.switches.has('background')) {
-    if (port === 0) throw new UsageError(`--background needs a fixed --port, so that later commands (and --stop) can find it\n${EMULATOR_USAGE}`);
+    if (port === 0) throw new UsageError(`--background needs a fixed --port, so that later commands (and --stop) can find it; ${helpHint(EMULATOR_USAGE)}`);
     return background(argv.filter((a) => a !== '--background'), out);
   }
 
   let stopping = false;
-  const emu = await startEmulator({ port, seed, onShutdown: () => stop('shutdown requested') });
+  let emu: Awaited<ReturnType<typeof startEmulator>>;
+  try {
+    emu = await startEmulator({ port, seed, onShutdown: () => stop('shutdown requested') });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    throw new UsageError(`port ${port} is already in use on 127.0.0.1: stop what listens there (an emulator: npx cdk-chime-vcg emulator --stop --port ${port}), or pick another --port`);
+  }
   emu.control.seedNumbers(numbers);
   const group = groupName === undefined ? undefined : emu.control.createGroup({ name: groupName });
   for (const n of bind) emu.control.bind(normalizeE164(n), 'VoiceConnectorGroupId', group!.VoiceConnectorGroupId!);
@@ -63,7 +69,7 @@ export async function emulatorCommand(argv: readonly string[], out: (text: strin
     `Chime SDK Voice emulator listening on ${emu.url} (seed ${seed}, pid ${process.pid})`,
     `${numbers.length} phone number(s) in its inventory${group ? `; group '${group.Name}' has id ${group.VoiceConnectorGroupId}${bind.length ? ` with ${bind.length} number(s) bound` : ''}` : ''}`,
     'Point the AWS SDK, the AWS CLI and cdk-chime-vcg at it with:',
-    `  export AWS_ENDPOINT_URL_CHIME_SDK_VOICE=${emu.url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
+    `  export AWS_ENDPOINT_URL_CHIME_SDK_VOICE=${emu.url} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
     `Its state as JSON: curl ${emu.url}/_emulator/bindings`,
     process.env[DETACHED_ENV] ? `Stop it with: npx cdk-chime-vcg emulator --stop --port ${emu.port}` : 'Ctrl-C stops it.',
   ];
@@ -107,7 +113,8 @@ async function background(argv: readonly string[], out: (text: string) => void):
   });
   if (!ready) {
     child.kill();
-    throw new UsageError(`the emulator did not start: ${(errors || text).trim().split('\n').pop() ?? 'no output'}`);
+    const last = (errors || text).trim().split('\n').pop() ?? 'no output';
+    throw new UsageError(`the emulator did not start: ${last.replace(/^cdk-chime-vcg: /, '')}`);
   }
   child.stdout!.destroy();
   child.stderr!.destroy();

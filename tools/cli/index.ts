@@ -9,7 +9,9 @@
  *
  * Bundled at build time into assets/cli/cdk-chime-vcg.js (the package's `bin`).
  */
-import { one, all, parameters, parseFlags, UsageError } from './args';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { all, helpHint, one, parameters, parseFlags, UsageError } from './args';
 import { loadAssembly, selectStacks, usesLibrary } from './assembly';
 import { chimeClient, describeAwsError, regionOf } from './aws';
 import { EMULATOR_USAGE, emulatorCommand } from './emulator';
@@ -101,7 +103,7 @@ async function importCommand(argv: readonly string[], out: (text: string) => voi
     'group': { value: true, repeat: true }, 'all': {}, 'language': { value: true }, 'construct-id': { value: true }, 'stack-class': { value: true },
   }, IMPORT_USAGE);
   const language = (one(parsed, 'language') ?? 'typescript') as Language;
-  if (language !== 'typescript' && language !== 'python') throw new UsageError(`--language must be typescript or python; got '${language}'\n${IMPORT_USAGE}`);
+  if (language !== 'typescript' && language !== 'python') throw new UsageError(`--language must be typescript or python; got '${language}'; ${helpHint(IMPORT_USAGE)}`);
   const client = chimeClient();
   try {
     const region = await regionOf(client);
@@ -113,6 +115,15 @@ async function importCommand(argv: readonly string[], out: (text: string) => voi
   }
 }
 
+/** One command's part of HELP: its description and usage. */
+const COMMAND_HELP: Record<string, string> = Object.fromEntries(
+  ['plan', 'import', 'emulator', 'local-deploy'].map((name) => {
+    const start = HELP.indexOf(`\n  ${name.padEnd(14)}`);
+    const next = HELP.slice(start + 1).search(/\n {2}[a-z][a-z-]* +[A-Z]|\n\n/);
+    return [name, `cdk-chime-vcg ${HELP.slice(start + 3, next < 0 ? undefined : start + 1 + next).trim()}\n`];
+  }),
+);
+
 const COMMANDS: Record<string, (argv: readonly string[], out: (text: string) => void) => Promise<number>> = {
   'plan': planCommand,
   'import': importCommand,
@@ -120,16 +131,37 @@ const COMMANDS: Record<string, (argv: readonly string[], out: (text: string) => 
   'local-deploy': localDeployCommand,
 };
 
-export async function main(argv: readonly string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+/** The package's version, from the package.json two directories up (from tools/cli and from assets/cli alike). */
+function version(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function main(
+  argv: readonly string[],
+  out: (text: string) => void = (t) => process.stdout.write(t),
+  err: (text: string) => void = (t) => process.stderr.write(t),
+): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === '--help' || command === '-h' || command === 'help') {
     out(HELP);
-    return command === undefined ? 2 : 0;
+    return 0;
+  }
+  if (command === undefined) {
+    err(HELP);
+    return 2;
+  }
+  if (command === '--version') {
+    out(`${version()}\n`);
+    return 0;
   }
   const run = COMMANDS[command];
   if (!run) throw new UsageError(`unknown command '${command}'; the commands are ${Object.keys(COMMANDS).join(', ')} (see --help)`);
   if (rest.includes('--help') || rest.includes('-h')) {
-    out(`${HELP.split('\n\n')[1]}\n`);
+    out(COMMAND_HELP[command]);
     return 0;
   }
   return run(rest, out);

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ListPhoneNumbersCommand } from '@aws-sdk/client-chime-sdk-voice';
 import { all, one, parameters, parseFlags, UsageError, type FlagSpec } from './args';
 import { loadAssembly, selectStacks } from './assembly';
-import { chimeClient, listGroups } from './aws';
+import { chimeClient, describeAwsError, listGroups } from './aws';
 import { ownerOf } from '../../lambda/phone-numbers/observe';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { GROUP_RESOURCE_TYPE } from '../../src/voice-connector-group-properties';
@@ -34,13 +34,15 @@ const SUCCEEDED = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'DELETE_COMPLET
 /** Reads a local-deploy state file; undefined when there is none yet. */
 export function readState(file: string): DriverState | undefined {
   if (!fs.existsSync(file)) return undefined;
+  let state: unknown;
   try {
-    const state: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    state = JSON.parse(fs.readFileSync(file, 'utf8'));
     assertDriverState(state);
-    return state;
   } catch (error) {
-    throw new UsageError(`${file} is not a local-deploy state file (${(error as Error).message}); delete it to start over`);
+    const why = error instanceof SyntaxError ? 'not JSON' : (error as Error).message.split('\n')[0];
+    throw new UsageError(`${file} is not a local-deploy state file (${why}); give the file local-deploy wrote (by default ${DEFAULT_STATE_FILE})`);
   }
+  return state;
 }
 
 export async function localDeployCommand(argv: readonly string[], out: (text: string) => void): Promise<number> {
@@ -59,9 +61,18 @@ export async function localDeployCommand(argv: readonly string[], out: (text: st
     AWS_ENDPOINT_URL_CHIME_SDK_VOICE: endpoint,
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
   };
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  // A missing or stopped emulator is bad input, found before anything is deployed or written down.
+  const probe = endpointClient(endpoint, region);
+  try {
+    await listGroups(probe);
+  } catch (error) {
+    throw new UsageError(describeAwsError(error) ?? `the Chime SDK Voice endpoint ${endpoint} does not answer: ${(error as Error).message}`);
+  } finally {
+    probe.destroy();
+  }
   const driver = new LocalDeployDriver({ handlers: LIBRARY_HANDLERS, env, region, parameters: parameters(parsed, LOCAL_DEPLOY_USAGE) });
   if (state) {
     try {
@@ -72,12 +83,18 @@ export async function localDeployCommand(argv: readonly string[], out: (text: st
   }
   const destroy = parsed.switches.has('destroy');
   let failed = 0;
+  // The handlers log JSON lines to stdout, as in Lambda; here they go to a file beside the state.
+  const logFile = path.join(path.dirname(path.resolve(stateFile)), 'handler-logs.jsonl');
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
   try {
     for (const stack of destroy ? [...selected].reverse() : selected) {
-      const result = destroy ? await driver.destroy(stack.stackName) : await driver.deploy(stack);
+      const result = await withHandlerLogs(logFile, () => (destroy ? driver.destroy(stack.stackName) : driver.deploy(stack)));
       out(report(result, destroy));
       out(await bindingsReport(driver, stack.stackName, result, endpoint, region));
-      if (!SUCCEEDED.has(result.status)) failed++;
+      if (!SUCCEEDED.has(result.status)) {
+        failed++;
+        out(`  the handlers' logs: ${path.relative(process.cwd(), logFile)}\n`);
+      }
     }
   } finally {
     fs.mkdirSync(path.dirname(path.resolve(stateFile)), { recursive: true });
@@ -116,16 +133,7 @@ async function bindingsReport(
     if (r.resourceType === GROUP_RESOURCE_TYPE) groupIds.add(r.physicalResourceId);
   }
   if (groupIds.size === 0) return '  (no groups declared)\n';
-  const saved = process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE;
-  process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE = endpoint;
-  const client = chimeClient({
-    region,
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      sessionToken: process.env.AWS_SESSION_TOKEN,
-    },
-  });
+  const client = endpointClient(endpoint, region);
   try {
     const names = new Map((await listGroups(client)).map((g) => [g.id, g.name]));
     const lines: string[] = [];
@@ -146,6 +154,38 @@ async function bindingsReport(
     return `${lines.join('\n')}\n`;
   } finally {
     client.destroy();
-    if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE; else process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE = saved;
+  }
+}
+
+/** A client of the endpoint local-deploy writes to, with the credentials the handlers get. */
+function endpointClient(endpoint: string, region: string) {
+  return chimeClient({
+    region,
+    endpoint,
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+      sessionToken: process.env.AWS_SESSION_TOKEN,
+    },
+  });
+}
+
+/** Runs `body` with the handlers' JSON log lines (stdout lines starting `{"level"`) appended to `file`. */
+async function withHandlerLogs<T>(file: string, body: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : undefined;
+    if (text?.startsWith('{"level"')) {
+      fs.appendFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
+      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      callback?.();
+      return true;
+    }
+    return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  try {
+    return await body();
+  } finally {
+    process.stdout.write = write;
   }
 }

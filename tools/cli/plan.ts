@@ -27,7 +27,7 @@ export interface Change {
   /** The group the number is declared for (or, for `unbind` and `undeclared`, the group it is on). */
   readonly groupId: string;
   /** Where the number is now, for `take`, `move`, `refuse` and `drifted`. */
-  readonly from?: string;
+  readonly from?: Owner;
   readonly reason?: string;
 }
 
@@ -419,7 +419,7 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
           action: 'refuse',
           number: r.number,
           groupId: r.groupId,
-          from: ownerText(r.owner),
+          from: r.owner,
           reason: mover && !stillDeclared
             ? `it moves here from stack ${mover.stack}, which still holds it on that group: deploy ${mover.stack} first (it unbinds the number), then this stack`
             : 'bound elsewhere: set forceAssociate: true on the construct that declares it to take it, or unbind it there first',
@@ -433,9 +433,9 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
             if (!prior || prior.kind === 'unbound') {
               changes.push({ action: 'bind', number: n, groupId: step.target.id });
             } else if (prior.owner.kind === 'group' && (had?.groupId === prior.owner.id || spec.exclusiveGroups.has(prior.owner.id))) {
-              changes.push({ action: 'move', number: n, groupId: step.target.id, from: ownerText(prior.owner) });
+              changes.push({ action: 'move', number: n, groupId: step.target.id, from: prior.owner });
             } else {
-              changes.push({ action: 'take', number: n, groupId: step.target.id, from: ownerText(prior.owner), reason: 'forceAssociate' });
+              changes.push({ action: 'take', number: n, groupId: step.target.id, from: prior.owner, reason: 'forceAssociate' });
             }
           }
         } else {
@@ -451,7 +451,7 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
         }
       }
       for (const d of forward.notRepaired) {
-        changes.push({ action: 'drifted', number: d.number, groupId: spec.bindings.get(d.number)!.groupId, from: ownerText(d.owner), reason: 'EVERY_DEPLOY number found elsewhere; left there without forceAssociate' });
+        changes.push({ action: 'drifted', number: d.number, groupId: spec.bindings.get(d.number)!.groupId, from: d.owner, reason: 'EVERY_DEPLOY number found elsewhere; left there without forceAssociate' });
       }
     }
     for (const [g, numbers] of onMissing) {
@@ -502,10 +502,6 @@ function byAction(a: Change, b: Change): number {
 function without(spec: ShardSpec, numbers: ReadonlySet<string>): ShardSpec {
   if (numbers.size === 0) return spec;
   return { ...spec, bindings: new Map([...spec.bindings].filter(([n]) => !numbers.has(n))) };
-}
-
-function ownerText(owner: Owner): string {
-  return owner.kind === 'group' ? `group ${owner.id}` : `voice connector ${owner.id}`;
 }
 
 function partitionOf(region: string): { partition: string; suffix: string } {
@@ -650,7 +646,8 @@ export function formatPlan(result: PlanResult): string {
         group = c.groupId;
         lines.push(`  group ${groupText(group)}`);
       }
-      const extra = [c.from ? `from ${c.from.replace(/^group (\S+)$/, (_m, id: string) => `group ${groupText(id)}`)}` : '', c.reason ?? ''].filter((x) => x).join(': ');
+      const from = c.from && (c.from.kind === 'group' ? `from group ${groupText(c.from.id)}` : `from voice connector ${c.from.id}`);
+      const extra = [from ?? '', c.reason ?? ''].filter((x) => x).join(': ');
       lines.push(`    ${c.action.padEnd(10)} ${c.number}${extra ? `  ${extra}` : ''}`);
     }
     const count = (a: Action) => s.changes.filter((c) => c.action === a).length;
