@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import { App, CfnParameter, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { VoiceConnectorGroup, VoiceConnectorGroupPhoneNumbers } from '../../src';
+import { shardOf } from '../../src/binding-properties';
 import { UsageError } from '../../tools/cli/args';
 import { describeAwsError } from '../../tools/cli/aws';
 import { main } from '../../tools/cli/index';
@@ -405,6 +406,20 @@ describe('plan follows what CloudFormation would really send', () => {
     expect(result.exitCode).toBe(3);
     expect(changes(result)).toEqual([]);
     expect(result.stacks[0].unresolved.map((u) => u.token)).toEqual(['parameter Fresh']);
+  });
+
+  test('a number of a resource it cannot resolve is not called undeclared, though it sits on a declared group', async () => {
+    const [p0] = account.pool;
+    const p1 = account.pool.find((n) => shardOf(n) !== shardOf(p0))!;
+    emu.control.bind(p0, 'VoiceConnectorGroupId', account.groups.a);
+    const app = synth('half-resolved', (a) => {
+      const stack = telephony(a);
+      new VoiceConnectorGroupPhoneNumbers(stack, 'Unknown', { voiceConnectorGroupId: new CfnParameter(stack, 'GroupId').valueAsString, phoneNumbers: [p0] });
+      new VoiceConnectorGroupPhoneNumbers(stack, 'Known', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [p1] });
+    });
+    const result = await planJson('--app', app, '--local-state', path.join(work, 'none.json'));
+    expect(result.exitCode).toBe(3);
+    expect(changes(result).sort()).toEqual([`bind ${p1}`, `undeclared ${account.foreignOnA}`]);
   });
 
   test('a new group whose name an older group already has: the Create would fail, so the plan fails', async () => {

@@ -13,7 +13,7 @@ import { isOn, planDelete, planForward, type Readings } from '../../lambda/phone
 import type { Owner } from '../../lambda/phone-numbers/record';
 import { InvalidPropertiesError, lenientSpec, parseSpec, type ShardSpec } from '../../lambda/phone-numbers/request';
 import { mapWithConcurrency } from '../../lambda/shared/pool';
-import { BINDING_RESOURCE_TYPE, normalizeE164, Prop } from '../../src/binding-properties';
+import { BINDING_RESOURCE_TYPE, normalizeE164, Prop, shardLogicalId, shardOf } from '../../src/binding-properties';
 import { GROUP_RESOURCE_TYPE, GroupAttr, GroupProp } from '../../src/voice-connector-group-properties';
 import type { DriverState } from '../local-deploy/driver';
 import { canonicalJson, IntrinsicError, NO_VALUE, resolveValue, stringifyProperties, type IntrinsicContext } from '../local-deploy/intrinsics';
@@ -463,7 +463,8 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
     const ownGroups = new Set([...w.desired.values()].flatMap((s) => [...s.bindings.values()].map((b) => b.groupId)));
     for (const g of ownGroups) {
       for (const n of [...(groups.get(g) ?? [])].sort()) {
-        if (declaredBy.has(n) || unbinding.has(n)) continue;
+        // A number of a resource the plan could not resolve may well be declared: say nothing of it.
+        if (declaredBy.has(n) || unbinding.has(n) || w.unresolvedShards.has(shardLogicalId(shardOf(n)))) continue;
         changes.push({ action: 'undeclared', number: n, groupId: g, reason: 'bound to a declared group but declared by no construct: left alone' });
       }
     }
