@@ -4,10 +4,12 @@
  * test/package/ runs the same commands through the packed package in a scratch app.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
-import { App, CfnParameter, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Aws, CfnParameter, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { VoiceConnectorGroup, VoiceConnectorGroupPhoneNumbers } from '../../src';
 import { shardOf } from '../../src/binding-properties';
 import { UsageError } from '../../tools/cli/args';
@@ -432,14 +434,80 @@ describe('plan follows what CloudFormation would really send', () => {
     expect(result.stacks[0].errors.join('\n')).toContain("a group named 'legacy' already exists");
   });
 
-  test('each stack is planned in its own region', async () => {
+  test('each stack is planned in its own region: CloudFormation is asked in that region', async () => {
     const app = synth('regions', (a) => {
       new VoiceConnectorGroupPhoneNumbers(new Stack(a, 'East', { env: { region: 'us-east-1' } }), 'N', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [account.pool[0]] });
       new VoiceConnectorGroupPhoneNumbers(new Stack(a, 'West', { env: { region: 'us-west-2' } }), 'N', { voiceConnectorGroupId: account.groups.b, phoneNumbers: [account.pool[1]] });
     });
+    // A CloudFormation that knows no stack, and notes the region each request was signed for.
+    const asked: string[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      req.on('end', () => {
+        const region = /Credential=[^/]+\/[^/]+\/([^/]+)\/cloudformation\//.exec(String(req.headers.authorization))?.[1];
+        asked.push(`${new URLSearchParams(body).get('StackName')} ${region}`);
+        res.writeHead(400, { 'content-type': 'text/xml' });
+        res.end('<ErrorResponse><Error><Code>ValidationError</Code><Message>Stack with id x does not exist</Message></Error></ErrorResponse>');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const run = await cliWith({ AWS_ENDPOINT_URL_CLOUDFORMATION: endpoint }, 'plan', '--app', app, '--json');
+      const result = JSON.parse(run.out) as PlanResult;
+      expect(result.regions).toEqual(['us-east-1', 'us-west-2']);
+      expect(result.stacks.map((st) => `${st.stackName} ${st.region} ${st.deployed}`)).toEqual(['East us-east-1 not deployed', 'West us-west-2 not deployed']);
+      expect(asked.sort()).toEqual(['East us-east-1', 'West us-west-2']);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('a stack that no longer declares numbers is planned too: its deployed numbers are unbound', async () => {
+    const [p0] = account.pool;
+    const state = path.join(work, 'state.json');
+    const v1 = synth('v1', (a) => {
+      new VoiceConnectorGroupPhoneNumbers(telephony(a), 'N', { voiceConnectorGroupId: account.groups.a, phoneNumbers: [p0] });
+      telephony(a, 'Unrelated');
+    });
+    expect((await cli('local-deploy', '--app', v1, '--state', state)).code).toBe(0);
+    const v2 = synth('v2', (a) => {
+      telephony(a);
+      telephony(a, 'Unrelated');
+    });
+    const result = await planJson('--app', v2, '--local-state', state);
+    expect(result.stacks.map((st) => st.stackName)).toEqual(['Telephony']);
+    expect(changes(result)).toEqual([`unbind ${p0}`]);
+    expect((await cli('local-deploy', '--app', v2, '--state', state)).code).toBe(0);
+    expect(emu.control.getBindings()[p0]).toBeNull();
+  });
+
+  test('an SSM parameter is read at deploy time: without --parameter it is unresolved, not its path', async () => {
+    const app = synth('ssm', (a) => {
+      const stack = telephony(a);
+      const groupId = ssm.StringParameter.valueForStringParameter(stack, '/telephony/group-id');
+      new VoiceConnectorGroupPhoneNumbers(stack, 'N', { voiceConnectorGroupId: groupId, phoneNumbers: [account.pool[0]] });
+    });
     const result = await planJson('--app', app, '--local-state', path.join(work, 'none.json'));
-    expect(result.regions).toEqual(['us-east-1', 'us-west-2']);
-    expect(result.stacks.map((st) => `${st.stackName} ${st.region}`)).toEqual(['East us-east-1', 'West us-west-2']);
+    expect(result.exitCode).toBe(3);
+    expect(result.stacks[0].errors).toEqual([]);
+    expect(result.stacks[0].unresolved[0].token).toMatch(/^SSM parameter \S+ \(\/telephony\/group-id\)$/);
+    const parameter = result.stacks[0].unresolved[0].token.split(' ')[2];
+    const given = await planJson('--app', app, '--local-state', path.join(work, 'none.json'), '--parameter', `${parameter}=${account.groups.b}`);
+    expect(given.exitCode).toBe(0);
+    expect(changes(given)).toEqual([`bind ${account.pool[0]}`]);
+  });
+
+  test('a group whose name the plan cannot resolve is not taken for a new group', async () => {
+    const app = synth('account-name', (a) => {
+      const stack = telephony(a);
+      new VoiceConnectorGroup(stack, 'Named', { name: `${Aws.ACCOUNT_ID}-sales` }).addPhoneNumbers('N', [account.pool[0]]);
+    });
+    const result = await planJson('--app', app, '--local-state', path.join(work, 'none.json'));
+    expect(result.exitCode).toBe(3);
+    expect(changes(result)).toEqual([]);
+    expect(result.stacks[0].unresolved.map((u) => u.token)).toEqual([expect.stringMatching(/^the group resource Named/)]);
   });
 });
 
@@ -489,6 +557,28 @@ describe('local-deploy', () => {
     expect(printed).not.toContain('{"level"');
     const logged = fs.readFileSync(path.join(work, 'state', 'handler-logs.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { level: string });
     expect(logged.some((l) => l.level === 'ERROR')).toBe(true);
+  });
+
+  test('stacks deploy after the stacks they depend on, and are destroyed before them', async () => {
+    const [p0] = account.pool;
+    const state = path.join(work, 'state.json');
+    // New is defined first, but depends on Old: Old must let go of the number before New takes it.
+    const build = (oldNumbers: string[], newNumbers: string[]) => (a: App) => {
+      const newer = telephony(a, 'New');
+      const older = telephony(a, 'Old');
+      newer.addDependency(older);
+      if (oldNumbers.length) new VoiceConnectorGroupPhoneNumbers(older, 'N', { voiceConnectorGroupId: account.groups.a, phoneNumbers: oldNumbers });
+      if (newNumbers.length) new VoiceConnectorGroupPhoneNumbers(newer, 'N', { voiceConnectorGroupId: account.groups.b, phoneNumbers: newNumbers });
+    };
+    expect((await cli('local-deploy', '--app', synth('v1', build([p0], [])), '--state', state)).code).toBe(0);
+    const moved = await cli('local-deploy', '--app', synth('v2', build([], [p0])), '--state', state);
+    expect(moved.out.indexOf('Old: deploy ended')).toBeLessThan(moved.out.indexOf('New: deploy ended'));
+    expect(moved.code).toBe(0);
+    expect(emu.control.getBindings()[p0]?.value).toBe(account.groups.b);
+    const destroyed = await cli('local-deploy', '--app', synth('v2', build([], [p0])), '--state', state, '--destroy');
+    expect(destroyed.out.indexOf('New: destroy ended')).toBeLessThan(destroyed.out.indexOf('Old: destroy ended'));
+    await expect(cli('local-deploy', '--app', synth('v3', build([], [p0])), '--state', state, '--order', 'random')).rejects.toThrow(
+      "--order must be one of parallel, topological, reverse; got 'random'");
   });
 
   test('a state file that is not one is refused, by plan and by local-deploy', async () => {

@@ -109,11 +109,24 @@ describe('bad input: one line on stderr and exit 2', () => {
       '',
     ].join('\n'));
     const synth = run('npx', ['--no-install', 'cdk', 'synth', '--app', 'npx ts-node bad-input.ts', '--output', 'bad-input.out', '--quiet'], cleanEnv());
-    expect(synth.stderr).toBe('');
-    expect(synth.status).toBe(0);
+    expect({ status: synth.status, stderr: synth.status === 0 ? '' : synth.stderr }).toEqual({ status: 0, stderr: '' });
     const result = cli(['plan', '--app', 'bad-input.out', '--stack', 'Absent'], emulatorEnv);
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toBe("cdk-chime-vcg: stack 'Absent' is not in bad-input.out; its stacks are: Present");
+  });
+
+  test('an AWS error on the way is one line too, with exit 4, not the 2 of bad input', async () => {
+    const faults = (forced: unknown) => fetch('http://127.0.0.1:8125/_emulator/faults', {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ forcedErrors: { ListVoiceConnectorGroups: forced } }),
+    });
+    expect((await faults({ exception: 'UnprocessableEntityException', message: 'forced for the test' })).status).toBe(200);
+    try {
+      const result = cli(['import', '--all'], emulatorEnv);
+      expect(result.stderr.trim()).toBe('cdk-chime-vcg: UnprocessableEntityException: forced for the test');
+      expect(result.status).toBe(4);
+    } finally {
+      await faults(null);
+    }
   });
 });
 
@@ -145,6 +158,11 @@ function sectionScript(title: string): string {
 
 function runSection(title: string): { status: number | null; out: string } {
   const script = `set -euo pipefail\n${sectionScript(title)}`;
+  // The sections use fixed ports: one taken by something else would fail them for a reason of its own.
+  for (const port of new Set([...script.matchAll(/--port (\d+)/g)].map((m) => m[1]))) {
+    const probe = spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { encoding: 'utf8' });
+    if (probe.status === 0) throw new Error(`port ${port}, which the README section "${title}" uses, is taken on this machine: free it first`);
+  }
   const result = spawnSync('bash', ['-c', script], { cwd: app, env: cleanEnv(), encoding: 'utf8', timeout: 600_000 });
   return { status: result.status, out: `${result.stdout}\n--- stderr ---\n${result.stderr}` };
 }

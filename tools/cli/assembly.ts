@@ -1,8 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from './args';
-import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
-import { GROUP_RESOURCE_TYPE } from '../../src/voice-connector-group-properties';
 import { readCloudAssembly, type StackTemplate } from '../local-deploy/template';
 
 /** The stacks of a synthesized app (`cdk synth`'s cdk.out), or a one-line error saying what is wrong. */
@@ -19,26 +17,35 @@ export function loadAssembly(app: string | undefined): StackTemplate[] {
   }
 }
 
-/** Whether a stack has any resource this library renders. */
-export function usesLibrary(stack: StackTemplate): boolean {
-  return Object.values(stack.template.Resources ?? {}).some((r) => r.Type === BINDING_RESOURCE_TYPE || r.Type === GROUP_RESOURCE_TYPE);
-}
-
 /**
- * The stacks named with --stack (each must exist, by its CloudFormation stack name), or every stack that
- * uses the library.
+ * The stacks named with --stack (each must exist, by its CloudFormation stack name), or every stack of the
+ * app: a stack that no longer uses the library may still hold deployed bindings that its next deploy removes.
  */
 export function selectStacks(stacks: readonly StackTemplate[], names: readonly string[], app: string): StackTemplate[] {
-  if (names.length === 0) {
-    const using = stacks.filter(usesLibrary);
-    if (using.length === 0) {
-      throw new UsageError(`no stack in ${app} declares phone numbers or groups of this library (stacks: ${stacks.map((s) => s.stackName).join(', ') || 'none'})`);
-    }
-    return using;
-  }
+  if (stacks.length === 0) throw new UsageError(`${app} holds no stack`);
+  if (names.length === 0) return [...stacks];
   return names.map((name) => {
     const found = stacks.find((s) => s.stackName === name);
     if (!found) throw new UsageError(`stack '${name}' is not in ${app}; its stacks are: ${stacks.map((s) => s.stackName).join(', ') || 'none'}`);
     return found;
   });
+}
+
+/** The stacks in an order that deploys each after the stacks it depends on (`cdk deploy --all`'s order). */
+export function dependencyOrder(stacks: readonly StackTemplate[]): StackTemplate[] {
+  const byName = new Map(stacks.map((s) => [s.stackName, s]));
+  const done = new Set<string>();
+  const ordered: StackTemplate[] = [];
+  const visit = (stack: StackTemplate, chain: readonly string[]) => {
+    if (done.has(stack.stackName)) return;
+    if (chain.includes(stack.stackName)) throw new UsageError(`the stacks depend on each other in a cycle: ${[...chain, stack.stackName].join(' -> ')}`);
+    for (const dependency of stack.dependsOn ?? []) {
+      const found = byName.get(dependency);
+      if (found) visit(found, [...chain, stack.stackName]);
+    }
+    done.add(stack.stackName);
+    ordered.push(stack);
+  };
+  for (const stack of stacks) visit(stack, []);
+  return ordered;
 }

@@ -89,7 +89,9 @@ export async function emulatorCommand(argv: readonly string[], out: (text: strin
 
 /** Starts a detached copy, relays its first lines once it listens, and returns. */
 async function background(argv: readonly string[], out: (text: string) => void): Promise<number> {
-  const child = spawn(process.execPath, [process.argv[1], 'emulator', ...argv], {
+  // Run from source (`npx projen emulator`), the entry point is TypeScript: the copy needs ts-node too.
+  const fromSource = process.argv[1].endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : [];
+  const child = spawn(process.execPath, [...fromSource, process.argv[1], 'emulator', ...argv], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, [DETACHED_ENV]: '1', NODE_OPTIONS: [process.env.NODE_OPTIONS, '--no-warnings'].filter(Boolean).join(' ') },

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { all, helpHint, one, parameters, parseFlags, UsageError } from './args';
-import { loadAssembly, selectStacks, usesLibrary } from './assembly';
+import { loadAssembly, selectStacks } from './assembly';
 import { chimeClient, describeAwsError, regionOf } from './aws';
 import { EMULATOR_USAGE, emulatorCommand } from './emulator';
 import { readGroups, render, type Language } from './import';
@@ -30,7 +30,8 @@ Commands:
   plan          What the next deploy of a synthesized app would do to its bindings: numbers to bind,
                 unbind, move or take, numbers it would refuse and why, and numbers bound to a declared
                 group that nothing declares. Reads only. Exit 0: the deploy would succeed; 1: it would
-                fail; 2: bad input; 3: some values are tokens the plan cannot resolve (named in the output).
+                fail; 2: bad input; 3: some values are tokens the plan cannot resolve (named in the output);
+                4 (every command): an AWS call failed on the way, such as throttling.
                 ${PLAN_USAGE.replace('usage: ', '')}
   import        Prints stack code that declares exactly what is bound to a group today; deploying it
                 adopts the bindings without a write.
@@ -51,9 +52,10 @@ async function planCommand(argv: readonly string[], out: (text: string) => void)
   }, PLAN_USAGE);
   const app = one(parsed, 'app');
   const assembly = loadAssembly(app);
-  const selected = selectStacks(assembly, all(parsed, 'stack'), app!);
-  // Every stack of the app that uses the library is read, so a move from an unselected stack is recognised.
-  const stacks = [...new Set([...selected, ...assembly.filter(usesLibrary)])];
+  const named = all(parsed, 'stack');
+  const selected = selectStacks(assembly, named, app!);
+  // Every stack of the app is read, so that a move from an unselected stack is recognised.
+  const stacks = assembly;
   const statePath = one(parsed, 'local-state');
   let source;
   if (statePath !== undefined) {
@@ -61,7 +63,8 @@ async function planCommand(argv: readonly string[], out: (text: string) => void)
     source = localStateSource(readState(statePath) ?? { version: DRIVER_STATE_VERSION, stacks: [], executions: [] });
   }
   const parameterValues = parameters(parsed, PLAN_USAGE);
-  const only = new Set(selected.map((st) => st.stackName));
+  // Named stacks are shown even with nothing to plan; otherwise only stacks with bindings, new or deployed.
+  const only = named.length > 0 ? new Set(selected.map((st) => st.stackName)) : undefined;
   // Numbers, groups and stacks are regional: each region's stacks are planned with a client of their own.
   const defaultClient = chimeClient();
   let configured: string | undefined;
@@ -183,6 +186,7 @@ if (require.main === module) {
   }, (error: unknown) => {
     const known = error instanceof UsageError ? error.message : describeAwsError(error);
     process.stderr.write(`cdk-chime-vcg: ${known ?? (error instanceof Error ? `${error.name}: ${error.message}` : String(error))}\n`);
-    process.exitCode = 2;
+    // 2: the input or the setup is wrong; 4: something else went wrong on the way (throttling, a service error).
+    process.exitCode = known !== undefined ? 2 : 4;
   });
 }

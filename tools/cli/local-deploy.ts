@@ -6,17 +6,20 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ListPhoneNumbersCommand } from '@aws-sdk/client-chime-sdk-voice';
-import { all, one, parameters, parseFlags, UsageError, type FlagSpec } from './args';
-import { loadAssembly, selectStacks } from './assembly';
+import { all, helpHint, one, parameters, parseFlags, UsageError, type FlagSpec } from './args';
+import { dependencyOrder, loadAssembly, selectStacks } from './assembly';
 import { chimeClient, describeAwsError, listGroups } from './aws';
-import { ownerOf } from '../../lambda/phone-numbers/observe';
+import { listGroup } from '../../lambda/phone-numbers/observe';
 import { BINDING_RESOURCE_TYPE } from '../../src/binding-properties';
 import { GROUP_RESOURCE_TYPE } from '../../src/voice-connector-group-properties';
 import { assertDriverState, LocalDeployDriver, type DriverState, type OperationResult } from '../local-deploy/driver';
 import { LIBRARY_HANDLERS } from '../local-deploy/handlers';
+import type { Order } from '../local-deploy/scheduler';
 
-export const LOCAL_DEPLOY_USAGE = 'usage: cdk-chime-vcg local-deploy --app <cdk.out> [--stack NAME]... [--destroy] [--state FILE] [--parameter Name=Value]... [--endpoint URL]';
+export const LOCAL_DEPLOY_USAGE = 'usage: cdk-chime-vcg local-deploy --app <cdk.out> [--stack NAME]... [--destroy] [--state FILE] [--parameter Name=Value]... ' +
+  '[--endpoint URL] [--order parallel|topological|reverse]';
+
+const ORDERS: readonly Order[] = ['parallel', 'topological', 'reverse'];
 
 export const DEFAULT_STATE_FILE = path.join('.cdk-chime-vcg', 'local-state.json');
 
@@ -27,6 +30,7 @@ const FLAGS: Record<string, FlagSpec> = {
   state: { value: true },
   parameter: { value: true, repeat: true },
   endpoint: { value: true },
+  order: { value: true },
 };
 
 const SUCCEEDED = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'DELETE_COMPLETE']);
@@ -49,7 +53,10 @@ export async function localDeployCommand(argv: readonly string[], out: (text: st
   const parsed = parseFlags(argv, FLAGS, LOCAL_DEPLOY_USAGE);
   const app = one(parsed, 'app');
   const stacks = loadAssembly(app);
-  const selected = selectStacks(stacks, all(parsed, 'stack'), app!);
+  const selected = dependencyOrder(selectStacks(stacks, all(parsed, 'stack'), app!));
+  // CloudFormation runs a stack's independent resources in parallel; the other orders are for tests.
+  const order = (one(parsed, 'order') ?? 'parallel') as Order;
+  if (!ORDERS.includes(order)) throw new UsageError(`--order must be one of ${ORDERS.join(', ')}; got '${order}'; ${helpHint(LOCAL_DEPLOY_USAGE)}`);
   const endpoint = one(parsed, 'endpoint') ?? process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE;
   if (!endpoint) {
     // A local CloudFormation writing to a real account's bindings is not what anyone means by a local test.
@@ -73,7 +80,7 @@ export async function localDeployCommand(argv: readonly string[], out: (text: st
   } finally {
     probe.destroy();
   }
-  const driver = new LocalDeployDriver({ handlers: LIBRARY_HANDLERS, env, region, parameters: parameters(parsed, LOCAL_DEPLOY_USAGE) });
+  const driver = new LocalDeployDriver({ handlers: LIBRARY_HANDLERS, env, region, order, parameters: parameters(parsed, LOCAL_DEPLOY_USAGE) });
   if (state) {
     try {
       driver.importState(state);
@@ -138,16 +145,7 @@ async function bindingsReport(
     const names = new Map((await listGroups(client)).map((g) => [g.id, g.name]));
     const lines: string[] = [];
     for (const g of [...groupIds].sort()) {
-      const bound: string[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await client.send(new ListPhoneNumbersCommand({ FilterName: 'VoiceConnectorGroupId', FilterValue: g, MaxResults: 100, NextToken: nextToken }));
-        for (const n of page.PhoneNumbers ?? []) {
-          const owner = ownerOf(n);
-          if (owner?.kind === 'group' && owner.id === g && n.E164PhoneNumber) bound.push(n.E164PhoneNumber);
-        }
-        nextToken = page.NextToken;
-      } while (nextToken);
+      const bound = [...(await listGroup(client, g, Date.now() + 10 * 60_000) ?? [])];
       const name = names.get(g);
       lines.push(`  group ${name === undefined ? `${g} (does not exist)` : `${name} (${g})`}: ${bound.length} number(s)${bound.length ? `: ${bound.sort().join(' ')}` : ''}`);
     }

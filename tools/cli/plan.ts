@@ -170,7 +170,7 @@ export interface PlanOptions {
   readonly source: DeployedSource;
   /** `--parameter` values: they win over the deployed values and the template's defaults (new side only). */
   readonly parameters: Readonly<Record<string, string>>;
-  /** Plan only these stacks (default: all). The others still inform cross-stack moves. */
+  /** Show only these stacks, even with nothing to plan (default: every stack with bindings, new or deployed). The others still inform cross-stack moves. */
   readonly only?: ReadonlySet<string>;
 }
 
@@ -202,7 +202,13 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
     const blocked = deployed && blockedReason(deployed.status);
     if (blocked) errors.push(blocked);
     // New side: --parameter, else the value the stack was deployed with (cdk deploy reuses it), else the Default.
-    const newValues = { ...pick(deployed?.parameters ?? {}, stack.template), ...options.parameters };
+    // SSM-typed parameters are read again at every deploy: only --parameter gives their next value.
+    const reused = Object.fromEntries(
+      Object.entries(pick(deployed?.parameters ?? {}, stack.template)).filter(([name]) => !isSsm(stack.template, name)),
+    );
+    const newValues = { ...reused, ...options.parameters };
+    const newContext = (groupIds: ReadonlyMap<string, string>) =>
+      contextFor(stack.stackName, stack.template, groupIds, newValues, options.region, options.parameters);
     const newGroupIds = new Map<string, string>();
     for (const [id, r] of Object.entries(stack.template.Resources ?? {})) {
       if (r.Type !== GROUP_RESOURCE_TYPE) continue;
@@ -213,14 +219,12 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
       }
       let name: unknown;
       try {
-        name = resolveValue(r.Properties?.[GroupProp.NAME], contextFor(stack.stackName, stack.template, new Map(), newValues, options.region));
+        name = resolveValue(r.Properties?.[GroupProp.NAME], newContext(new Map()));
       } catch (error) {
         if (!(error instanceof UnresolvedToken) && !(error instanceof IntrinsicError)) throw error;
       }
-      if (typeof name !== 'string') {
-        newGroupIds.set(id, `${NEW_GROUP}${id}`);
-        continue;
-      }
+      // A name the plan cannot resolve leaves the group unknown: its numbers are named as unresolved.
+      if (typeof name !== 'string') continue;
       const same = (await groupsByName()).filter((g) => g.name === name);
       if (same.length > 1) {
         errors.push(`${same.length} groups are named '${name}' (${same.map((g) => g.id).join(', ')}); the group resource ${id} cannot tell which is its own`);
@@ -238,7 +242,7 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
     const unresolvedShards = new Set<string>();
     for (const [id, r] of Object.entries(stack.template.Resources ?? {})) {
       if (r.Type !== BINDING_RESOURCE_TYPE) continue;
-      const context = contextFor(stack.stackName, stack.template, newGroupIds, newValues, options.region);
+      const context = newContext(newGroupIds);
       const missed: Unresolved[] = [];
       const props = resolveBindingProperties(id, r.Properties ?? {}, context, missed);
       unresolved.push(...missed);
@@ -284,7 +288,8 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
     });
   }
 
-  // 2. Read: list every real group involved, then read one by one each declared number not on its group.
+  // 2. Read: list every real group involved, then read each declared number not on its group. The handler's
+  // lookupOwners answers only owners; a plan also needs whether the number exists and its product type.
   const groupIds = new Set<string>();
   for (const w of work) {
     for (const spec of [...w.desired.values(), ...w.previous.values()]) {
@@ -358,7 +363,10 @@ export async function plan(stacks: readonly StackTemplate[], options: PlanOption
     }
   }
 
-  const stackPlans: StackPlan[] = work.filter((w) => !options.only || options.only.has(w.stack.stackName)).map((w) => {
+  const shown = (w: StackWork) => (options.only
+    ? options.only.has(w.stack.stackName)
+    : w.desired.size + w.previous.size + w.unresolvedShards.size + w.errors.length > 0);
+  const stackPlans: StackPlan[] = work.filter(shown).map((w) => {
     const changes: Change[] = [];
     const errors = [...w.errors];
     const onMissing = new Map<string, string[]>();
@@ -519,8 +527,18 @@ function pick(values: Readonly<Record<string, string>>, template: CfnTemplate): 
 /** A parameter value CloudFormation masks (NoEcho): the plan cannot know it. */
 const MASKED = /^\*+$/;
 
+/** Whether a parameter is an SSM parameter type, which CloudFormation resolves from SSM at each deploy. */
+function isSsm(template: CfnTemplate, name: string): boolean {
+  return template.Parameters?.[name]?.Type?.startsWith('AWS::SSM::Parameter::Value') ?? false;
+}
+
+/**
+ * `values` are the parameter values to use. On the new side, `explicit` holds the --parameter ones: an SSM
+ * parameter takes only those (its Default is a path in SSM, read at deploy time).
+ */
 function contextFor(
   stackName: string, template: CfnTemplate, groupIds: ReadonlyMap<string, string>, values: Readonly<Record<string, string>>, region: string,
+  explicit?: Readonly<Record<string, string>>,
 ): IntrinsicContext {
   const resources = template.Resources ?? {};
   const { partition, suffix } = partitionOf(region);
@@ -533,6 +551,9 @@ function contextFor(
     mappings: template.Mappings,
     ref: (name) => {
       const parameter = template.Parameters?.[name];
+      if (parameter && explicit && isSsm(template, name) && explicit[name] === undefined) {
+        throw new UnresolvedToken(`SSM parameter ${name} (${String(parameter.Default ?? 'no default')})`, `the plan does not read SSM: pass --parameter ${name}=<value>`);
+      }
       if (parameter) {
         const value = values[name] ?? (parameter.Default === undefined ? undefined : String(parameter.Default));
         if (value === undefined) throw new UnresolvedToken(`parameter ${name}`, `pass --parameter ${name}=<value>`);

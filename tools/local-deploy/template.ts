@@ -29,12 +29,15 @@ export interface StackTemplate {
   readonly template: CfnTemplate;
   /** The stack's region, when the cloud assembly names one (environment-agnostic stacks have none). */
   readonly region?: string;
+  /** Names of the stacks of the same cloud assembly that this one depends on (deployed first, deleted last). */
+  readonly dependsOn?: readonly string[];
 }
 
 
 interface ManifestArtifact {
   readonly type: string;
   readonly environment?: string;
+  readonly dependencies?: readonly string[];
   readonly displayName?: string;
   readonly properties?: { templateFile?: string; stackName?: string; directoryName?: string };
 }
@@ -45,13 +48,17 @@ export function readCloudAssembly(directory: string): StackTemplate[] {
     artifacts?: Record<string, ManifestArtifact>;
   };
   const stacks: StackTemplate[] = [];
-  for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
+  const artifacts = manifest.artifacts ?? {};
+  const stackNameOf = (id: string) => artifacts[id]?.type === 'aws:cloudformation:stack' ? artifacts[id].properties?.stackName ?? id : undefined;
+  for (const [id, artifact] of Object.entries(artifacts)) {
     if (artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile) {
       const region = /^aws:\/\/[^/]*\/(.+)$/.exec(artifact.environment ?? '')?.[1];
+      const dependsOn = (artifact.dependencies ?? []).map(stackNameOf).filter((name): name is string => name !== undefined);
       stacks.push({
         stackName: artifact.properties.stackName ?? id,
         template: JSON.parse(fs.readFileSync(path.join(directory, artifact.properties.templateFile), 'utf8')),
         ...(region && region !== 'unknown-region' ? { region } : {}),
+        ...(dependsOn.length > 0 ? { dependsOn } : {}),
       });
     } else if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
       stacks.push(...readCloudAssembly(path.join(directory, artifact.properties.directoryName)));
