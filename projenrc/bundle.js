@@ -35,16 +35,11 @@ const literalSchemaKeys = {
   },
 };
 
-esbuild.build({
-  entryPoints: {
-    'phone-numbers-handler/index': 'lambda/phone-numbers/index.ts',
-    'drift-check-handler/index': 'lambda/drift-check/index.ts',
-    'voice-connector-group-handler/index': 'lambda/voice-connector-group/index.ts',
-  },
+/** What every bundle here shares: one CommonJS file per entry point, minified, for Node.js. */
+const common = {
   bundle: true,
   minify: true,
   platform: 'node',
-  target: 'node22',
   format: 'cjs',
   legalComments: 'none',
   // ESM entry points tree-shake far better than the SDK's CommonJS builds.
@@ -52,6 +47,18 @@ esbuild.build({
   // The SDK's ESM code loads node:http and node:async_hooks with import(); as require() the bundle
   // behaves the same in Lambda and also loads in test runners that forbid dynamic import.
   supported: { 'dynamic-import': false },
+  outdir: 'assets',
+  logLevel: 'info',
+};
+
+esbuild.build({
+  ...common,
+  entryPoints: {
+    'phone-numbers-handler/index': 'lambda/phone-numbers/index.ts',
+    'drift-check-handler/index': 'lambda/drift-check/index.ts',
+    'voice-connector-group-handler/index': 'lambda/voice-connector-group/index.ts',
+  },
+  target: 'node22',
   // esbuild wraps every module reached by an import() in a lazy initialiser, and everything that module
   // imports too; through the SDK's credential chain and its event-stream support that was nearly the whole
   // SDK, which then also escaped tree shaking. Without those two import()s the bundle is ~120 KB smaller
@@ -66,24 +73,14 @@ esbuild.build({
       + 'export const eventStreamSerdeProvider=e;export class EventStreamSerde{constructor(){e()}}',
   },
   plugins: [literalSchemaKeys],
-  outdir: 'assets',
-  logLevel: 'info',
 }).then(() => esbuild.build({
+  ...common,
   // The `cdk-chime-vcg` command line (the package's `bin`), with the emulator and deploy driver it serves.
   // Unlike the handlers it runs on the user's machine, so it keeps the SDK's whole credential chain
   // (profiles, SSO, credential_process). aws-cdk-lib stays outside: only the test helpers use it.
   entryPoints: { 'cli/cdk-chime-vcg': 'tools/cli/index.ts' },
-  bundle: true,
-  minify: true,
-  platform: 'node',
   target: 'node20',
-  format: 'cjs',
-  legalComments: 'none',
-  mainFields: ['module', 'main'],
-  supported: { 'dynamic-import': false },
   external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'],
-  outdir: 'assets',
-  logLevel: 'info',
 })).then(() => {
   const cli = 'assets/cli/cdk-chime-vcg.js';
   const code = fs.readFileSync(cli, 'utf8');

@@ -18,7 +18,7 @@ import { main } from '../../tools/cli/index';
 import { cloudFormationSource, plan, planExitCode, READ_ONE_BY_ONE_UP_TO, type PlanResult } from '../../tools/cli/plan';
 import { startEmulator, type Emulator } from '../../tools/emulator';
 import { LIBRARY_HANDLERS, LocalDeployDriver, readCloudAssembly, withEnv } from '../../tools/local-deploy';
-import { phone, seedAccount, type SeededAccount } from '../support/account';
+import { emulatorEnv, phone, seedAccount, type SeededAccount } from '../support/account';
 
 jest.setTimeout(60_000);
 
@@ -52,14 +52,7 @@ async function cli(...argv: string[]): Promise<Run> {
 
 async function cliWith(extraEnv: Record<string, string>, ...argv: string[]): Promise<Run> {
   let out = '';
-  const env = {
-    ...extraEnv,
-    AWS_ENDPOINT_URL_CHIME_SDK_VOICE: emu.url,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    LOG_LEVEL: 'ERROR',
-  };
+  const env = { ...emulatorEnv(emu), ...extraEnv };
   const code = await withEnv(env, () => main(argv, (text) => { out += text; }));
   return { code, out };
 }
